@@ -1,0 +1,14 @@
+# Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
+.PHONY: setup site test unit integration sanity lint services-start services-stop services-status bench
+
+setup:            ; scripts/setup.sh
+site:             ; scripts/site.sh
+test:             ; scripts/test.sh
+unit:             ; scripts/test.sh unit
+integration:      ; scripts/test.sh integration
+sanity:           ; scripts/test.sh sanity
+lint:             ; scripts/test.sh lint
+services-start:   ; scripts/services.sh start
+services-stop:    ; scripts/services.sh stop
+services-status:  ; scripts/services.sh status
+bench:            ; scripts/bench.sh
