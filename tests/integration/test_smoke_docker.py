@@ -101,11 +101,11 @@ def test_push_refused_without_valid_credentials(docker_client, registry, smoke_i
     ref = '{0}:{1}'.format(repository, tag)
     assert smoke_image['image'].tag(repository, tag)
     try:
-        _, errors = _push(docker_client, repository, tag, registry.auth_config(password=registry.password + '-wrong'))
+        _digest, errors = _push(docker_client, repository, tag, registry.auth_config(password=registry.password + '-wrong'))
         assert errors, 'a push with a wrong password must fail'
         assert any('auth' in error.lower() for error in errors), errors
         # no auth_config at all: the client's (empty, see docker_client) configuration gives no login
-        _, errors = _push(docker_client, repository, tag, None)
+        _digest, errors = _push(docker_client, repository, tag, None)
         assert errors, 'a push without credentials must fail'
         assert any('auth' in error.lower() for error in errors), errors
     finally:

@@ -120,7 +120,7 @@ def test_overlay_volume_and_domain(libvirt_conn, storage_pool, virt_type, unique
                                                 backing=escape(base.path())))
 
     # the overlay is thin: its own allocation is a few qcow2 metadata clusters
-    _, capacity, allocation = overlay.info()
+    _vol_type, capacity, allocation = overlay.info()
     assert capacity == BASE_CAPACITY
     assert allocation < capacity / 16, (allocation, capacity)
 
