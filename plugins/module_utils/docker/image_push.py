@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -103,7 +104,10 @@ class ImagePushService:
     def _credentials(self, request: PushRequest, registry: str) -> Optional[Credentials]:
         if request.username:
             return Credentials(request.username, request.password or "")
-        stored = resolve_authconfig(load_config(config_path=request.docker_config), registry) or {}
+        config_path = request.docker_config
+        if config_path and os.path.isdir(config_path):
+            config_path = os.path.join(config_path, "config.json")
+        stored = resolve_authconfig(load_config(config_path=config_path), registry) or {}
         if stored.get("username") or stored.get("Username"):
             return Credentials(stored.get("username") or stored.get("Username"), stored.get("password") or stored.get("Secret") or "")
         return None
