@@ -1,5 +1,5 @@
 # Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
-.PHONY: setup site test unit integration sanity lint services-start services-stop services-status bench
+.PHONY: setup site test unit integration sanity lint services-start services-stop services-status bench bench-docker bench-libvirt
 
 setup:            ; scripts/setup.sh
 site:             ; scripts/site.sh
@@ -12,3 +12,4 @@ services-start:   ; scripts/services.sh start
 services-stop:    ; scripts/services.sh stop
 services-status:  ; scripts/services.sh status
 bench:            ; scripts/bench.sh
+bench-docker:     ; scripts/bench.sh docker
