@@ -111,7 +111,7 @@ def run_matrix(client: docker.DockerClient, tool: Tool, workdir: Path) -> dict:
         moved = image_id(client, tool.name + ":1") != before
         rows.append({"step": step, "expected": should_change, "reported": bool(result["changed"]), "moved": moved,
                      "right": bool(result["changed"]) == should_change and moved == should_change, "seconds": elapsed})
-    noops = [run_task(tool.module, tool.args(context, build_args))[1] for _ in range(NOOP_RUNS)]
+    noops = [run_task(tool.module, tool.args(context, build_args))[1] for _run in range(NOOP_RUNS)]
     for reference in (tool.name + ":1", base):
         try:
             client.images.remove(reference, force=True)

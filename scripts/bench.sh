@@ -18,7 +18,7 @@ status=0
 for name in "${names[@]}"; do
     file="benchmarks/${name}.py"
     [ -f "$file" ] || file="$(find benchmarks -maxdepth 1 -name "${name}_*.py" | head -n 1)"
-    [ -n "$file" ] && [ -f "$file" ] || die "no benchmark named $name"
+    if [ -z "$file" ] || [ ! -f "$file" ]; then die "no benchmark named $name"; fi
     log "=== benchmark $file ==="
     PYTHONPATH="$VIRTLAB_STATE/collections:$VIRTLAB_STATE/deps" python "$file" || status=1
 done

@@ -19,7 +19,7 @@ description:
   - Reports RV(ignore:changed) only when a tag now points at a different image ID.
   - A failed build fails with the failing step and the tail of the build log, and moves no tag.
 author:
-  - virtlab.infra contributors
+  - virtlab.infra contributors (@virtlab)
 extends_documentation_fragment:
   - virtlab.infra.docker
   - virtlab.infra.docker.attributes

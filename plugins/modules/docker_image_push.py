@@ -18,7 +18,7 @@ description:
   - Transient registry errors (connection refused, HTTP 5xx or 429, an upload broken off) are retried with
     exponential backoff and jitter; wrong credentials fail at once with an error naming the registry.
 author:
-  - virtlab.infra contributors
+  - virtlab.infra contributors (@virtlab)
 extends_documentation_fragment:
   - virtlab.infra.docker
   - virtlab.infra.docker.attributes

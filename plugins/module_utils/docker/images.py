@@ -79,4 +79,3 @@ def image_id_by_id(api: Any, value: str) -> Optional[str]:
     found = image_id_of(api, value)
     hex_part = value.split(":", 1)[-1]
     return found if found is not None and found.split(":", 1)[-1].startswith(hex_part) else None
-
