@@ -45,6 +45,32 @@ def _run_module(name: str, args: dict | None = None, *, check: bool = False, dif
     return result
 
 
+def _run_playbook(playbook: str, extra_vars: dict | None = None, *, check: bool = False, inventory: str = "localhost,",
+                  env: dict | None = None) -> dict:
+    """Run a playbook with the JSON callback; returns {"rc", "stats" (of localhost), "tasks", "stdout", "stderr"}."""
+    command = ["ansible-playbook", "-i", inventory, "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
+               "-e", json.dumps(extra_vars or {}), playbook]
+    if check:
+        command.append("--check")
+    environment = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+    environment.update(env or {})
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
+    try:
+        report = json.loads(completed.stdout[completed.stdout.index("{"):])
+    except ValueError:
+        raise AssertionError("ansible-playbook gave no JSON (rc=%s)\nstdout:\n%s\nstderr:\n%s"
+                             % (completed.returncode, completed.stdout, completed.stderr)) from None
+    tasks = [task for play in report["plays"] for task in play["tasks"]]
+    return {"rc": completed.returncode, "stats": report["stats"].get("localhost", {}), "tasks": tasks,
+            "stdout": completed.stdout, "stderr": completed.stderr}
+
+
+@pytest.fixture(scope="session")
+def run_playbook():
+    """``run_playbook(path, extra_vars, check=False)`` -> {"rc", "stats", "tasks", "stdout", "stderr"}."""
+    return _run_playbook
+
+
 @pytest.fixture(scope="session")
 def run_module():
     """``run_module(name, args, check=False, diff=False)`` -> the module's result dict."""
