@@ -1,9 +1,10 @@
 # Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
-.PHONY: setup site test unit integration sanity lint services-start services-stop services-status bench bench-docker bench-libvirt
+.PHONY: setup site test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt
 
 setup:            ; scripts/setup.sh
 site:             ; scripts/site.sh
 test:             ; scripts/test.sh
+molecule:         ; scripts/test.sh molecule
 unit:             ; scripts/test.sh unit
 integration:      ; scripts/test.sh integration
 sanity:           ; scripts/test.sh sanity
@@ -13,3 +14,4 @@ services-stop:    ; scripts/services.sh stop
 services-status:  ; scripts/services.sh status
 bench:            ; scripts/bench.sh
 bench-docker:     ; scripts/bench.sh docker
+bench-libvirt:    ; scripts/bench.sh libvirt

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): set-up, then every suite. Stops at the first failing suite.
-#   scripts/test.sh              unit + integration + sanity + lint
-#   scripts/test.sh unit|integration|sanity|lint ...   only those suites (set-up still runs)
+#   scripts/test.sh              unit + integration + molecule + sanity + lint
+#   scripts/test.sh unit|integration|molecule|sanity|lint ...   only those suites (set-up still runs)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -15,12 +15,17 @@ run_pytest() {  # run_pytest <dir...>; pytest's exit 5 (nothing collected) fails
 }
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration sanity lint)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration molecule sanity lint)
 for suite in "${suites[@]}"; do
     log "=== $suite ==="
     case "$suite" in
         unit) run_pytest tests/unit ;;
         integration) run_pytest tests/integration ;;
+        molecule)
+            # one scenario per role; a tree without scenarios is a failure, not a pass
+            scenarios=(molecule/*/molecule.yml)
+            [ -f "${scenarios[0]}" ] || die "no molecule scenario found"
+            molecule test --all ;;
         sanity) "$VIRTLAB_ROOT/scripts/sanity.sh" ;;
         lint) ansible-lint --profile production ;;
         *) die "unknown suite: $suite" ;;
