@@ -23,6 +23,8 @@ def workspace(tmp_path, docker_client, debian_image, unique_name):
             docker_client.images.remove(tag, force=True)
         except Exception:  # pylint: disable=broad-exception-caught  # already gone
             pass
+    # images the rebuilds left without a tag
+    docker_client.images.prune(filters={"dangling": True})
 
 
 def _dockerfile(text):
