@@ -1,5 +1,5 @@
 # Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
-.PHONY: setup site test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt
+.PHONY: setup site test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt bench-proxmox
 
 setup:            ; scripts/setup.sh
 site:             ; scripts/site.sh
@@ -15,3 +15,4 @@ services-status:  ; scripts/services.sh status
 bench:            ; scripts/bench.sh
 bench-docker:     ; scripts/bench.sh docker
 bench-libvirt:    ; scripts/bench.sh libvirt
+bench-proxmox:    ; scripts/bench.sh proxmox
