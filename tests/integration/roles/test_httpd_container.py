@@ -16,7 +16,7 @@ PLAYBOOK = "tests/integration/roles/httpd_container.yml"
 
 
 def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
+    sockets = [socket.socket() for _index in range(count)]
     try:
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
