@@ -85,3 +85,56 @@ attributes:
     membership: [virtlab.infra.proxmox]
     description: Use C(group/virtlab.infra.proxmox) in C(module_defaults) to set the connection options once.
 """
+
+    # The connection options of the inventory plugin: the modules' names, read from the inventory file
+    # or the same environment variables.
+    PLUGIN = r"""
+options:
+  api_host:
+    description:
+      - Host name or address of a Proxmox VE node. Required unless every entry of O(clusters) gives it.
+    type: str
+    env:
+      - name: PROXMOX_HOST
+  api_port:
+    description: Port of the API.
+    type: int
+    default: 8006
+    env:
+      - name: PROXMOX_PORT
+  api_user:
+    description: User with its realm (C(root@pam)) for a password login, or the owner of a short O(api_token_id).
+    type: str
+    env:
+      - name: PROXMOX_USER
+  api_password:
+    description: Password of O(api_user) (a ticket login). An API token is preferred for inventories.
+    type: str
+    env:
+      - name: PROXMOX_PASSWORD
+  api_token_id:
+    description: API token id, C(user@realm!tokenid) or just C(tokenid) with O(api_user).
+    type: str
+    env:
+      - name: PROXMOX_TOKEN_ID
+  api_token_secret:
+    description: Secret of the API token.
+    type: str
+    env:
+      - name: PROXMOX_TOKEN_SECRET
+  validate_certs:
+    description: Verify the API's TLS certificate (against O(ca_path) or the system CA bundle).
+    type: bool
+    default: true
+    env:
+      - name: PROXMOX_VALIDATE_CERTS
+  ca_path:
+    description: CA certificate file (PEM) to verify the API with.
+    type: path
+    env:
+      - name: PROXMOX_CA_PATH
+  api_timeout:
+    description: Seconds to wait for one answer of the cluster-wide calls.
+    type: int
+    default: 30
+"""

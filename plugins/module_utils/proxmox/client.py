@@ -40,6 +40,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.waiter import
 try:
     import proxmoxer
     import proxmoxer.core
+    import requests.adapters
     import requests.exceptions
 except ImportError:
     HAS_PROXMOXER = False
@@ -294,6 +295,17 @@ class ProxmoxClient:
 
     def get(self, path: str, **params: Any) -> Any:
         return self._call("get", path, params)
+
+    def share_connections(self, threads: int) -> None:
+        """Let ``threads`` threads each keep a connection to the API (requests keeps 10 per host by default).
+
+        Connects (and logs in) now if not done yet. Without it, more than 10 concurrent callers keep
+        opening and dropping TLS connections.
+        """
+        store = getattr(self._api, "_store", None)
+        session = store.get("session") if isinstance(store, dict) else None
+        if session is not None and threads > requests.adapters.DEFAULT_POOLSIZE:
+            session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=threads))
 
     def post(self, path: str, **params: Any) -> Any:
         return self._call("post", path, params)
