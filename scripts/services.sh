@@ -121,11 +121,13 @@ ensure_pool() {
 
 stop_pidfile() {  # stop_pidfile <name> <pidfile>
     if alive "$2"; then
+        # wait on the process itself: dockerd removes its pidfile before it has finished exiting
+        local pid; pid="$(cat "$2")"
         log "$1: stopping"
-        kill "$(cat "$2")"
-        local deadline=$((SECONDS + 30))
-        while alive "$2" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
-        if alive "$2"; then kill -9 "$(cat "$2")"; fi
+        kill "$pid"
+        local deadline=$((SECONDS + 60))
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
+        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     else
         log "$1: not running"
     fi
@@ -148,6 +150,8 @@ case "${1:-}" in
         # libvirtd is the host's daemon: stop it only when we started it (no systemd unit active)
         if ! systemctl is-active --quiet libvirtd 2>/dev/null && pgrep -x libvirtd >/dev/null; then
             log "libvirtd: stopping"; pkill -x libvirtd || true; pkill -x virtlogd || true
+            deadline=$((SECONDS + 30))
+            while pgrep -x libvirtd >/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
         fi ;;
     restart) "$0" stop; "$0" start ;;
     status) status ;;
