@@ -25,6 +25,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.docker.build_inputs 
 from ansible_collections.virtlab.infra.plugins.module_utils.docker.client import translate_errors
 from ansible_collections.virtlab.infra.plugins.module_utils.docker.images import (
     image_id_of,
+    repository_and_tags,
     split_reference,
     tag_image,
 )
@@ -53,13 +54,7 @@ class BuildRequest:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "BuildRequest":
-        repository, tag_in_name = split_reference(params["name"], option="name")
-        tags = list(params.get("tags") or [])
-        if tag_in_name:
-            tags.insert(0, tag_in_name)
-        tags = list(dict.fromkeys(tags or ["latest"]))
-        for tag in tags:
-            split_reference("%s:%s" % (repository, tag), option="tags")
+        repository, tags = repository_and_tags(params["name"], params.get("tags"))
         context = params["path"]
         if not os.path.isdir(context):
             raise ValidationError("build context %s is not a directory" % context, option="path")

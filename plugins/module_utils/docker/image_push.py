@@ -13,7 +13,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.diff import m
 from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import TransientError
 from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import RetryPolicy, call_with_retry
 from ansible_collections.virtlab.infra.plugins.module_utils.docker.client import translate_errors
-from ansible_collections.virtlab.infra.plugins.module_utils.docker.images import require_image_id, split_reference
+from ansible_collections.virtlab.infra.plugins.module_utils.docker.images import repository_and_tags, require_image_id
 from ansible_collections.virtlab.infra.plugins.module_utils.docker.registry import (
     Credentials,
     RegistryClient,
@@ -37,13 +37,7 @@ class PushRequest:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "PushRequest":
-        repository, tag_in_name = split_reference(params["name"], option="name")
-        tags = list(params.get("tags") or [])
-        if tag_in_name:
-            tags.insert(0, tag_in_name)
-        tags = list(dict.fromkeys(tags or ["latest"]))
-        for tag in tags:
-            split_reference("%s:%s" % (repository, tag), option="tags")
+        repository, tags = repository_and_tags(params["name"], params.get("tags"))
         return cls(repository=repository, tags=tags, username=params.get("username"), password=params.get("password"),
                    docker_config=params.get("docker_config"), retries=params.get("retries", 3))
 

@@ -38,6 +38,19 @@ def inspect_image_or_none(api: Any, reference: str) -> Optional[dict[str, Any]]:
         return None
 
 
+def repository_and_tags(name: str, tags: Optional[list[str]]) -> tuple[str, list[str]]:
+    """The repository of option ``name`` and the tags to manage: a tag in ``name`` first, then ``tags``.
+
+    Duplicates are dropped; with no tag anywhere the tag is ``latest``. Bad input names its option.
+    """
+    repository, tag_in_name = split_reference(name, option="name")
+    wanted = ([tag_in_name] if tag_in_name else []) + list(tags or [])
+    wanted = list(dict.fromkeys(wanted or ["latest"]))
+    for tag in wanted:
+        split_reference("%s:%s" % (repository, tag), option="tags")
+    return repository, wanted
+
+
 def image_id_of(api: Any, reference: str) -> Optional[str]:
     """The ID of the image a reference (or ID) names, or None when the engine has none."""
     found = inspect_image_or_none(api, reference)
