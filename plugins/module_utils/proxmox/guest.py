@@ -121,3 +121,19 @@ class PowerMixin:
             self.client.locked_call(guest, lambda: self.client.run_task(
                 "post", guest.path + "/template", label="convert %d to a template" % guest.vmid))
         return True
+
+
+def clone_source(client: ProxmoxClient, ref: Any, full: Optional[bool], *, kind: str, noun: str) -> tuple[Guest, bool]:
+    """The guest named by option ``clone`` (vmid or name) and whether the clone is full.
+
+    A full clone is the default unless the source is a template; a linked clone needs a template.
+    """
+    source_vmid = int(ref) if str(ref).isdigit() else None
+    source = client.find_guest(vmid=source_vmid, name=None if source_vmid else ref, kind=kind, option="clone")
+    if source is None:
+        raise ValidationError("no %s %r to clone" % (noun, ref), option="clone")
+    full = full if full is not None else not source.template
+    if not full and not source.template:
+        raise ValidationError("a linked clone needs a template as its source; %d is not one (use full=true)"
+                              % source.vmid, option="full")
+    return source, full

@@ -17,6 +17,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.guest import
     POWER_STATES,
     PowerMixin,
     cleanup_guest,
+    clone_source,
     config_changes,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.netconf import (
@@ -337,15 +338,7 @@ class LxcService(PowerMixin):
         return result
 
     def _clone(self, req: LxcRequest) -> dict[str, Any]:
-        source_vmid = int(req.clone) if str(req.clone).isdigit() else None
-        source = self.client.find_guest(vmid=source_vmid, name=None if source_vmid else req.clone, kind="lxc",
-                                        option="clone")
-        if source is None:
-            raise ValidationError("no container %r to clone" % req.clone, option="clone")
-        full = req.full if req.full is not None else not source.template
-        if not full and not source.template:
-            raise ValidationError("a linked clone needs a template as its source; %d is not one (use full=true)"
-                                  % source.vmid, option="full")
+        source, full = clone_source(self.client, req.clone, req.full, kind="lxc", noun="container")
         if req.storage and not full:
             raise ValidationError("a linked clone stays on the storage of its template; drop storage or set "
                                   "full=true", option="storage")

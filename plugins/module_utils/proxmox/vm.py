@@ -22,6 +22,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.guest import
     POWER_STATES,
     PowerMixin,
     cleanup_guest,
+    clone_source,
     config_changes,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.netconf import (
@@ -360,15 +361,7 @@ class VmService(PowerMixin):
         return result
 
     def _clone(self, req: VmRequest) -> dict[str, Any]:
-        source_vmid = int(req.clone) if str(req.clone).isdigit() else None
-        source = self.client.find_guest(vmid=source_vmid, name=None if source_vmid else req.clone, kind="qemu",
-                                        option="clone")
-        if source is None:
-            raise ValidationError("no VM %r to clone" % req.clone, option="clone")
-        full = req.full if req.full is not None else not source.template
-        if not full and not source.template:
-            raise ValidationError("a linked clone needs a template as its source; %d is not one (use full=true)"
-                                  % source.vmid, option="full")
+        source, full = clone_source(self.client, req.clone, req.full, kind="qemu", noun="VM")
         if not full and (req.storage or req.format):
             raise ValidationError("a linked clone stays on the storage of its template; drop storage/format or "
                                   "set full=true", option="storage" if req.storage else "format")
