@@ -17,7 +17,7 @@ DEBIAN_PACKAGES=(
     # base images, cloud-init seeds, the tiny TCG guest (kernel + busybox initramfs)
     debootstrap xorriso linux-image-amd64 busybox-static cpio
     # clients used by roles and tests; build tools for libvirt-python
-    mariadb-client gcc make python3-venv iproute2 curl ca-certificates git rsync shellcheck
+    mariadb-client gcc make python3-venv iproute2 curl ca-certificates git rsync shellcheck stress-ng fio smartmontools pciutils ethtool
 )
 
 install_debian_packages() {
