@@ -1,8 +1,10 @@
 # Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
-.PHONY: setup site test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt bench-proxmox
+.PHONY: setup site docs docs-check test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt bench-proxmox
 
 setup:            ; scripts/setup.sh
 site:             ; scripts/site.sh
+docs:             ; scripts/docs.sh
+docs-check:       ; scripts/docs.sh --check
 test:             ; scripts/test.sh
 molecule:         ; scripts/test.sh molecule
 unit:             ; scripts/test.sh unit
