@@ -15,7 +15,7 @@ DEBIAN_PACKAGES=(
     docker.io docker-registry apache2-utils
     libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
     # base images, cloud-init seeds, the tiny TCG guest (kernel + busybox initramfs)
-    debootstrap xorriso linux-image-amd64 busybox-static cpio
+    debootstrap xorriso linux-image-amd64 busybox-static cpio e2fsprogs
     # clients used by roles and tests; build tools for libvirt-python
     mariadb-client gcc make python3-venv iproute2 curl ca-certificates git rsync shellcheck stress-ng fio smartmontools pciutils ethtool
 )
