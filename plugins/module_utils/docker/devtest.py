@@ -14,7 +14,7 @@ while clones hang off the version. A *clone* is three objects named after it:
 - ``<clone>``: a container of the golden image using ``<clone>-data`` at ``mount_path``, on a user
   network with the clone's address.
 
-Every object carries the labels ``io.virtlab.devtest.*`` (set, owner, version, created, expiry...),
+Every object carries the labels ``io.virtlab.devtest.*`` (set, user, version, created, expiry...),
 from which the clones of a set are listed again; nothing is kept elsewhere. Sizes come from the
 engine's disk-usage API (``/system/df``), so a remote engine works as well as a local one.
 
@@ -29,6 +29,13 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ansible_collections.virtlab.infra.plugins.module_utils.common.devtest import (
+    CloneBackend,
+    DevtestService,
+    format_time,
+    parse_network,
+    utcnow,
+)
 from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import (
     BackendError,
     ConflictError,
@@ -40,22 +47,22 @@ from ansible_collections.virtlab.infra.plugins.module_utils.docker.client import
 from ansible_collections.virtlab.infra.plugins.module_utils.docker.images import inspect_image_or_none
 
 LABEL_PREFIX = "io.virtlab.devtest."
-# what an object is: version | clone | delta | data | network
+# what an object is: version | clone | delta | data | network | helper
 ROLE = LABEL_PREFIX + "role"
 SET = LABEL_PREFIX + "set"
 GOLDEN = LABEL_PREFIX + "golden"
 VERSION = LABEL_PREFIX + "version"
 CLONE = LABEL_PREFIX + "clone"
-# clone metadata kept on the clone's container (and copied on its volumes)
+# clone metadata, kept on the clone's container and volumes
 OWNER = LABEL_PREFIX + "owner"
 CREATED = LABEL_PREFIX + "created"
 EXPIRY = LABEL_PREFIX + "expiry"
 ADDRESS = LABEL_PREFIX + "address"
-NO_REFRESH = LABEL_PREFIX + "no-refresh"
 SPLIT = LABEL_PREFIX + "split"
 
 DELTA_SUFFIX = "-delta"
 DATA_SUFFIX = "-data"
+SPLIT_SUFFIX = "-split"
 
 
 @dataclass
@@ -78,7 +85,7 @@ class DockerGolden:
         if not params.get("golden_volume"):
             raise ValidationError("the golden data volume is required", option="golden_volume")
         mount_path = params.get("mount_path") or "/data"
-        if not mount_path.startswith("/") or mount_path == "/":
+        if not mount_path.startswith("/") or mount_path.rstrip("/") == "":
             raise ValidationError("%r is not an absolute directory inside the container" % mount_path,
                                   option="mount_path")
         command = params.get("command")
@@ -113,35 +120,21 @@ def _dirs_tar(*names: str) -> bytes:
     return buffer.getvalue()
 
 
-class DockerCloneStore:
-    """The Docker primitives of dev/test clones: versions, clones, their listing and their sizes.
+class DockerCloneBackend(CloneBackend):
+    """The Docker side of ``DevtestService``: versions are volumes, clones are overlay volumes + containers.
 
-    Every method acts at once (the engine's planner decides what to call and skips the calls in
-    check mode); each create removes what it made when a later step fails.
+    Every create removes what it made when a later step fails.
     """
 
-    def __init__(self, api: Any, golden: DockerGolden, set_name: str) -> None:
+    def __init__(self, api: Any, golden: DockerGolden, set_name: str, *, address_pool: Optional[str] = None) -> None:
         self.api = api
-        self.golden = golden
+        self.spec = golden
         self.set_name = set_name
+        self.address_pool = address_pool
         self._sizes: Optional[dict[str, int]] = None
+        self._network_checked = False
 
-    # ------------------------------------------------------------------ checks
-
-    @translate_errors
-    def check_golden(self) -> dict[str, Any]:
-        """The golden image and volume exist; returns the golden volume's inspect."""
-        if inspect_image_or_none(self.api, self.golden.image) is None:
-            raise ValidationError("no image %s on the engine" % self.golden.image, option="image")
-        if self.golden.helper_image and inspect_image_or_none(self.api, self.golden.helper_image) is None:
-            raise ValidationError("no image %s on the engine" % self.golden.helper_image, option="helper_image")
-        volume = self._volume_or_none(self.golden.volume)
-        if volume is None:
-            raise ValidationError("no volume %s on the engine" % self.golden.volume, option="golden_volume")
-        if (volume.get("Labels") or {}).get(ROLE):
-            raise ValidationError("%s is a dev/test %s volume, not a golden" % (
-                self.golden.volume, volume["Labels"][ROLE]), option="golden_volume")
-        return volume
+    # ------------------------------------------------------------------ look-ups
 
     def _volume_or_none(self, name: str) -> Optional[dict[str, Any]]:
         from docker.errors import NotFound  # the SDK is present whenever an api client exists
@@ -159,54 +152,129 @@ class DockerCloneStore:
         except NotFound:
             return None
 
-    # ------------------------------------------------------------------ versions
+    def _network_or_none(self, name: str) -> Optional[dict[str, Any]]:
+        from docker.errors import NotFound
+
+        try:
+            return self.api.inspect_network(name)
+        except NotFound:
+            return None
 
     @translate_errors
-    def versions(self) -> dict[str, dict[str, Any]]:
-        """The frozen versions of this set: {version label: volume inspect}."""
+    def volume_sizes(self) -> dict[str, int]:
+        """{volume name: bytes} from the engine's disk-usage API (one call, cached until something changes).
+
+        The engine counts the apparent size of the files in a volume's directory (hard links once,
+        directories not). An overlay volume's own directory is empty while no container mounts it;
+        its real added disk is its delta's size.
+        """
+        if self._sizes is None:
+            usage = self.api.df()
+            self._sizes = {}
+            for volume in usage.get("Volumes") or []:
+                size = (volume.get("UsageData") or {}).get("Size")
+                if size is not None and size >= 0:
+                    self._sizes[volume["Name"]] = int(size)
+        return self._sizes
+
+    # ------------------------------------------------------------------ golden and versions
+
+    @translate_errors
+    def golden(self) -> dict[str, Any]:
+        if inspect_image_or_none(self.api, self.spec.image) is None:
+            raise ValidationError("no image %s on the engine" % self.spec.image, option="image")
+        if self.spec.helper_image and inspect_image_or_none(self.api, self.spec.helper_image) is None:
+            raise ValidationError("no image %s on the engine" % self.spec.helper_image, option="helper_image")
+        volume = self._volume_or_none(self.spec.volume)
+        if volume is None:
+            raise ValidationError("no volume %s on the engine" % self.spec.volume, option="golden_volume")
+        role = (volume.get("Labels") or {}).get(ROLE)
+        if role:
+            raise ValidationError("%s is a dev/test %s volume, not a golden" % (self.spec.volume, role),
+                                  option="golden_volume")
+        if volume.get("Driver") != "local" or (volume.get("Options") or {}).get("type"):
+            raise ValidationError("%s is not a plain local volume (driver %s, options %s)" % (
+                self.spec.volume, volume.get("Driver"), volume.get("Options")), option="golden_volume")
+        if self.address_pool and not self.spec.network:
+            raise ValidationError("clones get addresses from address_pool only on a user network; give one",
+                                  option="network")
+        self._check_network()
+        size = self.volume_sizes().get(self.spec.volume)
+        return {"name": self.spec.volume, "volume": self.spec.volume, "image": self.spec.image,
+                "logical_size": size, "allocated": size}
+
+    def _check_network(self) -> None:
+        """An existing clone network must hold the address pool."""
+        if not self.spec.network or not self.address_pool:
+            return
+        network = self._network_or_none(self.spec.network)
+        if network is None:
+            return
+        pool = parse_network(self.address_pool)
+        subnets = [c["Subnet"] for c in (network.get("IPAM") or {}).get("Config") or [] if c.get("Subnet")]
+        if not any(pool in parse_network(subnet) for subnet in subnets):
+            raise ValidationError("%s is not inside a subnet of network %s (%s)" % (
+                self.address_pool, self.spec.network, ", ".join(subnets) or "none"), option="address_pool")
+
+    def _version_record(self, volume: dict[str, Any]) -> dict[str, Any]:
+        labels = volume.get("Labels") or {}
+        size = self.volume_sizes().get(volume["Name"])
+        return {"version": labels[VERSION], "created": labels.get(CREATED) or None, "volume": volume["Name"],
+                "mountpoint": volume.get("Mountpoint"), "logical_size": size, "allocated": size}
+
+    @translate_errors
+    def list_versions(self) -> list[dict[str, Any]]:
         found = self.api.volumes(filters=_labels_filter({ROLE: "version", SET: self.set_name,
-                                                         GOLDEN: self.golden.volume}))
-        return {v["Labels"][VERSION]: v for v in (found or {}).get("Volumes") or []}
+                                                         GOLDEN: self.spec.volume}))
+        volumes = (found or {}).get("Volumes") or []
+        records = [self._version_record(v) for v in volumes]
+        return sorted(records, key=lambda r: (r["created"] or "", r["version"]))
 
     @translate_errors
-    def freeze_version(self, version: str, labels: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    def freeze_version(self, label: str) -> dict[str, Any]:
         """Copy the golden volume into a new version volume (``cp -a`` in a helper container).
 
         The copy is taken as the golden is at this moment: stop writers (a database) first for a
         consistent copy. A failed copy leaves no version volume behind.
         """
-        name = version_volume_name(self.golden.volume, self.set_name, version)
+        name = version_volume_name(self.spec.volume, self.set_name, label)
         existing = self._volume_or_none(name)
         if existing is not None:
-            if (existing.get("Labels") or {}).get(ROLE) != "version":
-                raise ConflictError("volume %s exists and is not a dev/test version volume" % name,
-                                    details={"option": "golden_version"})
-            return existing
-        all_labels = dict(labels or {})
-        all_labels.update({ROLE: "version", SET: self.set_name, GOLDEN: self.golden.volume, VERSION: version})
-        self.api.create_volume(name=name, driver="local", labels=all_labels)
+            labels = existing.get("Labels") or {}
+            if labels.get(ROLE) != "version" or labels.get(SET) != self.set_name:
+                raise ConflictError("volume %s exists and is not a version of set %s; it is left alone"
+                                    % (name, self.set_name), details={"option": "golden_version"})
+            return self._version_record(existing)
+        labels = {ROLE: "version", SET: self.set_name, GOLDEN: self.spec.volume, VERSION: label,
+                  CREATED: format_time(utcnow())}
+        self.api.create_volume(name=name, driver="local", labels=labels)
         try:
             self._run_helper(["cp", "-a", "/golden/.", "/version/"],
-                             binds={self.golden.volume: "/golden:ro", name: "/version"}, label=name)
-        except VirtlabError as error:
+                             binds={self.spec.volume: "/golden:ro", name: "/version"}, what=name)
+        except Exception as error:
             self._remove_volume(name)
-            error.details["cleanup"] = "removed the partial version volume %s" % name
+            if isinstance(error, VirtlabError):
+                error.details["cleanup"] = "removed the partial version volume %s" % name
             raise
         self._sizes = None
-        return self.api.inspect_volume(name)
+        return self._version_record(self.api.inspect_volume(name))
 
     @translate_errors
-    def remove_version(self, version: str) -> None:
-        """Remove a version volume; refused while a clone of any set still uses it."""
-        name = version_volume_name(self.golden.volume, self.set_name, version)
-        users = self.api.volumes(filters=_labels_filter({ROLE: "data", VERSION: version, SET: self.set_name}))
-        if (users or {}).get("Volumes"):
-            raise ConflictError("version %s is still used by %d clone(s)" % (version, len(users["Volumes"])))
+    def delete_version(self, version: dict[str, Any]) -> None:
+        """Remove a version volume; refused while an overlay volume of any clone still uses it."""
+        name = version_volume_name(self.spec.volume, self.set_name, version["version"])
+        users = self.api.volumes(filters=_labels_filter({ROLE: "data", VERSION: version["version"],
+                                                         SET: self.set_name, GOLDEN: self.spec.volume}))
+        users = [v for v in (users or {}).get("Volumes") or [] if (v.get("Labels") or {}).get(SPLIT) != "true"]
+        if users:
+            raise ConflictError("version %s is still used by %s" % (version["version"],
+                                                                    ", ".join(v["Name"] for v in users)))
         self._remove_volume(name)
+        self._sizes = None
 
-    def _run_helper(self, command: list[str], *, binds: dict[str, str], label: str) -> None:
+    def _run_helper(self, command: list[str], *, binds: dict[str, str], what: str) -> None:
         container = self.api.create_container(
-            self.golden.helper, command=command, entrypoint=[], user="0",
+            self.spec.helper, command=command, entrypoint=[], user="0",
             labels={ROLE: "helper", SET: self.set_name},
             host_config=self.api.create_host_config(binds=["%s:%s" % (k, v) for k, v in binds.items()]))
         try:
@@ -214,8 +282,8 @@ class DockerCloneStore:
             status = self.api.wait(container["Id"], timeout=3600)
             if status.get("StatusCode") != 0:
                 logs = self.api.logs(container["Id"], stdout=True, stderr=True, tail=20)
-                raise BackendError("the helper copying %s (image %s) ended with status %s: %s" % (
-                    label, self.golden.helper, status.get("StatusCode"),
+                raise BackendError("the helper container copying into %s (image %s, %s) ended with status %s: %s" % (
+                    what, self.spec.helper, " ".join(command), status.get("StatusCode"),
                     logs.decode("utf-8", "replace").strip()), details={"option": "helper_image"})
         finally:
             self.api.remove_container(container["Id"], force=True)
@@ -230,53 +298,58 @@ class DockerCloneStore:
 
     # ------------------------------------------------------------------ clones
 
-    @translate_errors
-    def clones(self) -> dict[str, dict[str, Any]]:
-        """This set's clones as {clone name: metadata}, read from the labels of their containers."""
-        found = self.api.containers(all=True, filters=_labels_filter({ROLE: "clone", SET: self.set_name}))
-        out: dict[str, dict[str, Any]] = {}
-        for item in found or []:
-            labels = item.get("Labels") or {}
-            out[labels[CLONE]] = self._metadata(labels, item.get("State"))
-        return out
-
-    @staticmethod
-    def _metadata(labels: dict[str, str], state: Optional[str]) -> dict[str, Any]:
-        return {"name": labels.get(CLONE), "owner": labels.get(OWNER), "version": labels.get(VERSION),
-                "created": labels.get(CREATED), "expiry": labels.get(EXPIRY) or None,
-                "address": labels.get(ADDRESS) or None, "refresh": labels.get(NO_REFRESH) != "true",
-                "split": labels.get(SPLIT) == "true", "state": state}
+    def _clone_record(self, labels: dict[str, str], state: Optional[str], container_id: Optional[str]) -> dict[str, Any]:
+        name = labels.get(CLONE) or ""
+        split = labels.get(SPLIT) == "true"
+        sizes = self.volume_sizes()
+        version_size = sizes.get(version_volume_name(self.spec.volume, self.set_name, labels.get(VERSION) or ""))
+        added = sizes.get(name + (SPLIT_SUFFIX if split else DELTA_SUFFIX))
+        return {"name": name, "user": labels.get(OWNER), "set": labels.get(SET), "version": labels.get(VERSION),
+                "created": labels.get(CREATED) or None, "expires": labels.get(EXPIRY) or None,
+                "address": labels.get(ADDRESS) or None, "split": split,
+                "logical_size": added if split else version_size, "added_bytes": added,
+                "container": name, "container_id": container_id, "state": state,
+                "data_volume": name + (SPLIT_SUFFIX if split else DATA_SUFFIX),
+                "delta_volume": None if split else name + DELTA_SUFFIX}
 
     @translate_errors
-    def foreign_objects(self, name: str) -> list[str]:
-        """The objects named like this clone that are not clones of this set (a clash to refuse)."""
+    def list_clones(self) -> list[dict[str, Any]]:
+        found = self.api.containers(all=True, filters=_labels_filter({ROLE: "clone", SET: self.set_name,
+                                                                      GOLDEN: self.spec.volume}))
+        return [self._clone_record(item.get("Labels") or {}, item.get("State"), item.get("Id")) for item in found or []]
+
+    @translate_errors
+    def foreign(self, name: str) -> Optional[str]:
+        """The objects named like this clone that are not this set's clone objects."""
         clashes = []
         container = self._container_or_none(name)
         if container is not None:
             labels = container["Config"].get("Labels") or {}
             if labels.get(ROLE) != "clone" or labels.get(SET) != self.set_name:
                 clashes.append("container %s" % name)
-        for volume_name in (name + DELTA_SUFFIX, name + DATA_SUFFIX):
+        for volume_name in (name + DELTA_SUFFIX, name + DATA_SUFFIX, name + SPLIT_SUFFIX):
             volume = self._volume_or_none(volume_name)
             if volume is not None:
                 labels = volume.get("Labels") or {}
                 if labels.get(SET) != self.set_name or labels.get(CLONE) != name:
                     clashes.append("volume %s" % volume_name)
-        return clashes
+        return " and ".join(clashes) or None
+
+    def _labels(self, clone: dict[str, Any]) -> dict[str, str]:
+        return {SET: self.set_name, GOLDEN: self.spec.volume, VERSION: str(clone["version"]), CLONE: clone["name"],
+                OWNER: str(clone.get("user") or ""), CREATED: str(clone.get("created") or ""),
+                EXPIRY: str(clone.get("expires") or ""), ADDRESS: str(clone.get("address") or ""),
+                SPLIT: "true" if clone.get("split") else "false"}
 
     @translate_errors
-    def create_clone(self, name: str, version: str, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Make the delta, the overlay volume and the container of a clone; all removed if a step fails.
-
-        ``metadata``: owner, created, expiry, address (all strings or None) and refresh (bool).
-        """
-        version_volume = self._volume_or_none(version_volume_name(self.golden.volume, self.set_name, version))
+    def create_clone(self, clone: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+        """Make the delta, the overlay volume and the container of a clone; all removed if a step fails."""
+        version_volume = self._volume_or_none(version_volume_name(self.spec.volume, self.set_name, version["version"]))
         if version_volume is None:
-            raise NotFoundError("version %s of %s has no volume" % (version, self.golden.volume))
-        labels = {SET: self.set_name, GOLDEN: self.golden.volume, VERSION: version, CLONE: name,
-                  OWNER: str(metadata.get("owner") or ""), CREATED: str(metadata.get("created") or ""),
-                  EXPIRY: str(metadata.get("expiry") or ""), ADDRESS: str(metadata.get("address") or ""),
-                  NO_REFRESH: "false" if metadata.get("refresh", True) else "true"}
+            raise NotFoundError("version %s of %s has no volume" % (version["version"], self.spec.volume))
+        self._ensure_network()
+        name = clone["name"]
+        labels = self._labels(clone)
         made: list[tuple[str, str]] = []
         try:
             delta = self.api.create_volume(name=name + DELTA_SUFFIX, driver="local", labels=dict(labels, **{ROLE: "delta"}))
@@ -288,22 +361,21 @@ class DockerCloneStore:
                                           driver_opts={"type": "overlay", "device": "overlay", "o": options},
                                           labels=dict(labels, **{ROLE: "data"}))
             made.append(("volume", data["Name"]))
-            container_id = self._create_container(name, data["Name"], labels, metadata.get("address"))
+            container_id = self._create_container(name, data["Name"], labels, clone.get("address"))
             made.append(("container", container_id))
-            if self.golden.start:
+            if self.spec.start:
                 self.api.start(container_id)
-        except VirtlabError as error:
-            error.details["cleanup"] = self._undo(made)
+        except Exception as error:
+            cleanup = self._undo(made)
+            if isinstance(error, VirtlabError):
+                error.details["cleanup"] = cleanup
             raise
-        except Exception as error:  # an SDK error: undo, then let translate_errors classify it
-            self._undo(made)
-            raise error
         self._sizes = None
-        return self._metadata(dict(labels, **{ROLE: "clone"}), "running" if self.golden.start else "created")
+        return self._clone_record(labels, "running" if self.spec.start else "created", container_id)
 
     def _make_delta_dirs(self, delta: str) -> None:
         """Create ``upper/`` and ``work/`` in the delta through the archive API of a container that never runs."""
-        holder = self.api.create_container(self.golden.helper, command=["true"], entrypoint=[],
+        holder = self.api.create_container(self.spec.helper, command=["true"], entrypoint=[],
                                            labels={ROLE: "helper", SET: self.set_name},
                                            host_config=self.api.create_host_config(binds=["%s:/delta" % delta]))
         try:
@@ -313,15 +385,15 @@ class DockerCloneStore:
 
     def _create_container(self, name: str, data_volume: str, labels: dict[str, str], address: Optional[str]) -> str:
         networking = None
-        if self.golden.network:
+        if self.spec.network:
             endpoint = self.api.create_endpoint_config(ipv4_address=address) if address else self.api.create_endpoint_config()
-            networking = self.api.create_networking_config({self.golden.network: endpoint})
+            networking = self.api.create_networking_config({self.spec.network: endpoint})
         container = self.api.create_container(
-            self.golden.image, command=self.golden.command, name=name, hostname=name[:63],
-            environment=self.golden.env or None, labels=dict(labels, **{ROLE: "clone"}),
+            self.spec.image, command=self.spec.command, name=name, hostname=name[:63],
+            environment=self.spec.env or None, labels=dict(labels, **{ROLE: "clone"}),
             host_config=self.api.create_host_config(
-                binds=["%s:%s" % (data_volume, self.golden.mount_path)],
-                network_mode=self.golden.network or None,
+                binds=["%s:%s" % (data_volume, self.spec.mount_path)],
+                network_mode=self.spec.network or None,
                 restart_policy={"Name": "unless-stopped"}),
             networking_config=networking)
         return container["Id"]
@@ -342,140 +414,109 @@ class DockerCloneStore:
         return "removed " + ", ".join(undone) if undone else "nothing left behind"
 
     @translate_errors
-    def delete_clone(self, name: str) -> None:
-        """Remove a clone's container, overlay volume and delta (only objects labelled as this set's clone)."""
-        from docker.errors import NotFound
-
+    def delete_clone(self, clone: dict[str, Any]) -> None:
+        """Remove a clone's container and volumes (only objects labelled as this set's clone)."""
+        name = clone["name"]
         container = self._container_or_none(name)
         if container is not None:
             labels = container["Config"].get("Labels") or {}
             if labels.get(SET) != self.set_name or labels.get(ROLE) != "clone":
-                raise ConflictError("container %s is not a clone of set %s" % (name, self.set_name))
+                raise ConflictError("container %s is not a clone of set %s; it is left alone" % (name, self.set_name))
             self.api.remove_container(container["Id"], force=True)
-        for volume_name in (name + DATA_SUFFIX, name + DELTA_SUFFIX):
+        for volume_name in (name + DATA_SUFFIX, name + DELTA_SUFFIX, name + SPLIT_SUFFIX):
             volume = self._volume_or_none(volume_name)
             if volume is None:
                 continue
             labels = volume.get("Labels") or {}
             if labels.get(SET) != self.set_name or labels.get(CLONE) != name:
-                raise ConflictError("volume %s is not part of clone %s of set %s" % (volume_name, name, self.set_name))
-            try:
-                self.api.remove_volume(volume_name, force=True)
-            except NotFound:
-                pass
+                raise ConflictError("volume %s is not part of clone %s of set %s; it is left alone"
+                                    % (volume_name, name, self.set_name))
+            self._remove_volume(volume_name)
         self._sizes = None
 
     @translate_errors
-    def split_clone(self, name: str) -> dict[str, Any]:
-        """Give a clone a full private copy of its data: a plain volume ``<clone>-data`` replaces the overlay.
+    def split_clone(self, clone: dict[str, Any]) -> dict[str, Any]:
+        """Give a clone a full private copy of its data: the plain volume ``<clone>-split`` replaces the overlay.
 
-        The container is recreated on the plain volume (same name, image, network, address); the
-        clone's labels say ``split=true`` and it no longer depends on its version.
+        The container is stopped, its data copied (``cp -a`` in a helper), then recreated on the copy
+        (same name, image, network, address; a new container ID) and started again if it ran. The clone
+        no longer depends on its version.
         """
+        name = clone["name"]
         container = self._container_or_none(name)
         if container is None:
             raise NotFoundError("clone %s has no container" % name)
-        labels = dict(container["Config"].get("Labels") or {})
+        labels = {k: v for k, v in (container["Config"].get("Labels") or {}).items() if k.startswith(LABEL_PREFIX)}
         if labels.get(SPLIT) == "true":
-            return self._metadata(labels, container["State"]["Status"])
+            return self._clone_record(labels, container["State"]["Status"], container["Id"])
         was_running = bool(container["State"].get("Running"))
         if was_running:
             self.api.stop(container["Id"], timeout=30)
-        copy = name + "-split"
+        copy = name + SPLIT_SUFFIX
         labels[SPLIT] = "true"
         self.api.create_volume(name=copy, driver="local", labels=dict(labels, **{ROLE: "data"}))
         try:
             self._run_helper(["cp", "-a", "/clone/.", "/copy/"], binds={name + DATA_SUFFIX: "/clone:ro", copy: "/copy"},
-                             label=copy)
-        except VirtlabError as error:
+                             what=copy)
+        except Exception as error:
             self._remove_volume(copy)
             if was_running:
                 self.api.start(container["Id"])
-            error.details["cleanup"] = "removed the partial copy %s; the clone is unchanged" % copy
+            if isinstance(error, VirtlabError):
+                error.details["cleanup"] = "removed the partial copy %s; the clone is unchanged" % copy
             raise
         self.api.remove_container(container["Id"], force=True)
         self._remove_volume(name + DATA_SUFFIX)
         self._remove_volume(name + DELTA_SUFFIX)
-        # the copy keeps its name <clone>-split: volumes cannot be renamed
-        container_id = self._create_container(name, copy, {k: v for k, v in labels.items() if k != ROLE},
-                                              labels.get(ADDRESS) or None)
-        if was_running or self.golden.start:
+        labels.pop(ROLE, None)
+        container_id = self._create_container(name, copy, labels, labels.get(ADDRESS) or None)
+        if was_running:
             self.api.start(container_id)
         self._sizes = None
-        return self._metadata(labels, "running" if was_running or self.golden.start else "created")
+        return self._clone_record(labels, "running" if was_running else "created", container_id)
 
-    # ------------------------------------------------------------------ sizes
-
-    @translate_errors
-    def volume_sizes(self) -> dict[str, int]:
-        """{volume name: bytes} from the engine's disk-usage API (one call, cached until something changes).
-
-        The engine counts the apparent size of the files in a volume's directory, hard links once.
-        An overlay volume's own directory is empty while no container mounts it; its real added
-        disk is its delta's size.
-        """
-        if self._sizes is None:
-            usage = self.api.df()
-            self._sizes = {}
-            for volume in usage.get("Volumes") or []:
-                size = (volume.get("UsageData") or {}).get("Size")
-                if size is not None and size >= 0:
-                    self._sizes[volume["Name"]] = int(size)
-        return self._sizes
-
-    def version_size(self, version: str) -> Optional[int]:
-        return self.volume_sizes().get(version_volume_name(self.golden.volume, self.set_name, version))
-
-    def clone_added(self, name: str, split: bool = False) -> Optional[int]:
-        """Real disk a clone adds: its delta (a split clone: its whole copy)."""
-        return self.volume_sizes().get(name + ("-split" if split else DELTA_SUFFIX))
-
-    def golden_size(self) -> Optional[int]:
-        return self.volume_sizes().get(self.golden.volume)
+    def predict_clone(self, clone: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+        record = super().predict_clone(clone, version)
+        record.update({"container": clone["name"], "container_id": None, "state": None,
+                       "data_volume": clone["name"] + DATA_SUFFIX, "delta_volume": clone["name"] + DELTA_SUFFIX})
+        return record
 
     # ------------------------------------------------------------------ network
 
-    @translate_errors
-    def ensure_network(self, subnet: Optional[str], gateway: Optional[str]) -> bool:
-        """Create the user network when it is missing (labelled as this set's); True when created."""
-        from docker.errors import NotFound
+    def _ensure_network(self) -> None:
+        """Create the clone network when it is missing: a bridge with the address pool as its subnet.
+
+        Its gateway is the pool's last host address (the clones get the lowest ones); the network is
+        labelled as this set's and removed with the set's last clone.
+        """
+        if not self.spec.network or self._network_checked:
+            return
         from docker.types import IPAMConfig, IPAMPool
 
-        if not self.golden.network:
-            return False
-        try:
-            self.api.inspect_network(self.golden.network)
-            return False
-        except NotFound:
-            pass
-        ipam = None
-        if subnet:
-            ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet, gateway=gateway)])
-        self.api.create_network(self.golden.network, driver="bridge", ipam=ipam,
-                                labels={ROLE: "network", SET: self.set_name})
-        return True
+        if self._network_or_none(self.spec.network) is None:
+            ipam = None
+            if self.address_pool:
+                pool = parse_network(self.address_pool)
+                ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(pool.cidr), gateway=str(pool[-2]))])
+            self.api.create_network(self.spec.network, driver="bridge", ipam=ipam,
+                                    labels={ROLE: "network", SET: self.set_name})
+        self._network_checked = True
 
     @translate_errors
-    def network_subnets(self) -> tuple[Optional[dict[str, Any]], list[str]]:
-        """(inspect or None, subnets) of the clone network."""
-        from docker.errors import NotFound
-
-        if not self.golden.network:
-            return None, []
-        try:
-            network = self.api.inspect_network(self.golden.network)
-        except NotFound:
-            return None, []
-        configs = (network.get("IPAM") or {}).get("Config") or []
-        return network, [c["Subnet"] for c in configs if c.get("Subnet")]
-
-    @translate_errors
-    def remove_network_if_ours(self) -> bool:
-        """Remove the clone network when this set created it and no container is attached any more."""
-        network, _subnets = self.network_subnets()
+    def finish(self) -> None:
+        """Remove the clone network when this set created it and none of its clones is left."""
+        if not self.spec.network:
+            return
+        network = self._network_or_none(self.spec.network)
         if network is None or (network.get("Labels") or {}).get(SET) != self.set_name:
-            return False
-        if network.get("Containers"):
-            return False
+            return
+        if self.api.containers(all=True, filters={"network": [network["Id"]]}):
+            return
         self.api.remove_network(network["Id"])
-        return True
+
+
+def run_docker_devtest(api: Any, params: dict[str, Any], *, check_mode: bool) -> dict[str, Any]:
+    """The result of ``docker_devtest_clones``: the engine's plan carried out with the Docker backend."""
+    backend = DockerCloneBackend(api, DockerGolden.from_params(params), params["set_name"],
+                                 address_pool=params.get("address_pool"))
+    return DevtestService(backend, params, check_mode=check_mode).run()
