@@ -596,35 +596,41 @@ def build_report(clones: list[dict[str, Any]], versions: dict[str, dict[str, Any
 
     A full copy of a clone costs what its version holds (``allocated`` of the version); with clones
     the set costs each version in use once plus what each clone added. A split clone is a full copy
-    (its ``added_bytes`` is its own allocation)."""
+    (its ``added_bytes`` is its own allocation). When a backend cannot measure a figure (``None``:
+    a storage that reports no used bytes), the totals and savings are ``None`` (unknown) and
+    ``savings_known`` is false: nothing is guessed."""
     seconds = {r["name"]: r.get("seconds", 0.0) for r in results}
     rows = []
     full = 0
     added = 0
+    known = True
     used_versions = set()
     for clone in clones:
         version = versions.get(clone.get("version") or "", {})
-        data = version.get("allocated") or golden.get("allocated") or 0
-        full += data
+        data = version.get("allocated") if version.get("allocated") is not None else golden.get("allocated")
+        known = known and data is not None and clone.get("added_bytes") is not None
+        full += data or 0
         added += clone.get("added_bytes") or 0
         if not clone.get("split") and clone.get("version") in versions:
             used_versions.add(clone["version"])
         rows.append({"name": clone["name"], "user": clone.get("user"), "version": clone.get("version"),
                      "split": bool(clone.get("split")), "logical_size": clone.get("logical_size"),
                      "added_bytes": clone.get("added_bytes"), "seconds": seconds.get(clone["name"], 0.0)})
+    known = known and all(versions[label].get("allocated") is not None for label in used_versions)
     shared = sum(versions[label].get("allocated") or 0 for label in sorted(used_versions))
     with_clones = shared + added
     return {
         "clones": rows,
         "clone_count": len(rows),
         "logical_bytes": sum(r["logical_size"] or 0 for r in rows),
-        "shared_bytes": shared,
-        "added_bytes": added,
-        "clone_bytes": with_clones,
-        "full_copy_bytes": full,
-        "saved_bytes": full - with_clones,
-        "saved_percent": percent(full - with_clones, full),
-        "clone_percent": percent(with_clones, full),
+        "savings_known": known,
+        "shared_bytes": shared if known else None,
+        "added_bytes": added if known else None,
+        "clone_bytes": with_clones if known else None,
+        "full_copy_bytes": full if known else None,
+        "saved_bytes": full - with_clones if known else None,
+        "saved_percent": percent(full - with_clones, full) if known else None,
+        "clone_percent": percent(with_clones, full) if known else None,
         "seconds": round(sum(r.get("seconds", 0.0) for r in results), 3),
     }
 
@@ -641,6 +647,10 @@ def report_table(report: dict[str, Any], set_name: str, label: str) -> str:
            line.format(*head), line.format(*("-" * w for w in widths))]
     out.extend(line.format(*row) for row in rows)
     full = report["full_copy_bytes"]
+    if not report.get("savings_known", True):
+        out.extend(["", "savings unknown: the platform reports no real disk usage for some volumes",
+                    f"time spent on clones: {report['seconds']:.2f} s"])
+        return "\n".join(out)
     out.extend([
         "",
         f"{'':<22}{'DISK':>12}{'% OF FULL':>11}",
