@@ -156,8 +156,10 @@ class LibvirtCloneBackend(CloneBackend):
 
     def _golden(self) -> dict[str, Any]:
         pool_name = self.params.get("golden_pool") or self.pool_name
-        pool = self.pool if pool_name == self.pool_name else self.connection.require_pool(pool_name,
-                                                                                         option="golden_pool")
+        if pool_name == self.pool_name:
+            pool = self.pool
+        else:
+            pool = self.connection.require_pool(pool_name, option="golden_pool")
         vol = self.connection.volume(pool, self.params["golden"])
         if vol is None:
             raise ValidationError(f"volume {self.params['golden']!r} not found in pool {pool_name!r}", option="golden")
