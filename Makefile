@@ -1,5 +1,5 @@
 # Shortcuts over scripts/ (the README commands need only bash; make is installed by set-up).
-.PHONY: setup site docs docs-check test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt bench-proxmox
+.PHONY: setup site docs docs-check test unit integration molecule sanity lint services-start services-stop services-status bench bench-docker bench-libvirt bench-proxmox bench-devtest
 
 setup:            ; scripts/setup.sh
 site:             ; scripts/site.sh
@@ -18,3 +18,4 @@ bench:            ; scripts/bench.sh
 bench-docker:     ; scripts/bench.sh docker
 bench-libvirt:    ; scripts/bench.sh libvirt
 bench-proxmox:    ; scripts/bench.sh proxmox
+bench-devtest:    ; scripts/bench.sh devtest_clones
