@@ -16,3 +16,9 @@ def test_site_is_idempotent_and_serves(run_playbook):
     assert urls, lines
     for url in urls:
         assert requests.get(url, timeout=5).status_code == 200
+    # the dev/test clone set on libvirt: its line and its table, one row per demo user
+    assert any(line.startswith('devtest set demo: 3 clones') for line in lines), lines
+    rows = [line for line in lines if line.startswith('virtlab-demo-')]
+    assert sorted(row.split()[1] for row in rows) == ['alice', 'bob', 'carol'], lines
+    # no cluster configured on the local inventory: the Proxmox part says it was skipped
+    assert any(line.startswith('proxmox: skipped') for line in lines), lines
