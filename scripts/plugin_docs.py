@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 virtlab.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,11 +6,11 @@
 The plugin documentation is read through ansible-core's own loader (``ansible-doc --json``), so doc
 fragments are resolved exactly as users see them; roles are read from meta/argument_specs.yml through
 ansible-doc's role loader.  Every warning (ansible-doc's or ours: missing descriptions, a reference to
-an option that does not exist, unknown markup) fails the build.
+an option or return value that does not exist) fails the build.
 
-    scripts/plugin_docs.py                  # write docs/reference/
-    scripts/plugin_docs.py --output DIR     # write elsewhere (the tests)
-    scripts/plugin_docs.py --check          # exit 1 when docs/reference/ is not up to date
+    make docs                                     # write docs/reference/ (and docs/surveys.md)
+    python scripts/plugin_docs.py --output DIR    # write elsewhere (the tests)
+    python scripts/plugin_docs.py --check         # exit 1 when docs/reference/ is not up to date
 """
 
 from __future__ import annotations
@@ -177,12 +176,12 @@ class Renderer:
             elif macro == "U":
                 out.append("<%s>" % arg)
             elif macro == "L":
-                label, _, url = arg.rpartition(",")
+                label, _comma, url = arg.rpartition(",")
                 out.append("[%s](%s)" % (_escape(label.strip()), url.strip()))
             elif macro == "M":
                 out.append(self._link_plugin(arg))
             elif macro == "P":
-                fqcn, _, kind = arg.partition("#")
+                fqcn, _hash, kind = arg.partition("#")
                 out.append(self._link_plugin(fqcn, kind or "module"))
             elif macro in ("O", "RV"):
                 out.append(self._reference(macro, arg, where, options if macro == "O" else returns))
@@ -192,7 +191,7 @@ class Renderer:
     def _reference(self, macro, arg, where, known):
         plugin = None
         if ":" in arg.split("=")[0]:
-            plugin, _, arg = arg.partition(":")
+            plugin, _colon, arg = arg.partition(":")
         name = arg.split("=", 1)[0]
         if plugin is None and known is not None:
             top = re.sub(r"\[[^\]]*\]", "", name).split(".")[0]
@@ -352,8 +351,8 @@ class Renderer:
             options = spec.get("options") or {}
             if not spec.get("short_description"):
                 self.warnings.add(where, "entry point %s has no short_description" % entry)
-            out += ["## Entry point `%s` — %s" % (entry, self.markup(spec.get("short_description", ""), where,
-                                                                      set(options))), ""]
+            heading = self.markup(spec.get("short_description", ""), where, set(options))
+            out += ["## Entry point `%s` — %s" % (entry, heading), ""]
             if spec.get("description"):
                 out += [self.paragraphs(spec["description"], where, set(options)), ""]
             if entry != "main":
@@ -378,8 +377,8 @@ class Renderer:
                     summary = main.get("short_description", "")
                 else:
                     summary = (data.get("doc") or {}).get("short_description", "")
-                out.append("| [%s](%s) | %s |" % (_code(fqcn), self.page_name(kind, fqcn),
-                                                   self.cell(summary, "index")))
+                link = "[%s](%s)" % (_code(fqcn), self.page_name(kind, fqcn))
+                out.append("| %s | %s |" % (link, self.cell(summary, "index")))
             out.append("")
         return "\n".join(out)
 

@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 virtlab.infra contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """AWX/Tower job template surveys generated from the roles' meta/argument_specs.yml.
 
-    scripts/survey_spec.py                       # write docs/surveys.md (templates in scripts/survey_templates.yml)
-    scripts/survey_spec.py --check               # exit 1 when docs/surveys.md is not up to date
-    scripts/survey_spec.py --role mysql [--entry-point main] [--variables a,b]   # print one survey spec (JSON)
+    python scripts/survey_spec.py                       # write docs/surveys.md (templates in scripts/survey_templates.yml)
+    python scripts/survey_spec.py --check               # exit 1 when docs/surveys.md is not up to date
+    python scripts/survey_spec.py --role mysql [--entry-point main] [--variables a,b]   # print one survey spec (JSON)
 
 Argument spec -> survey question:
     no_log                       password
@@ -163,7 +162,7 @@ def render():
            "Dictionaries and lists of dictionaries are not survey material: set them in the job "
            "template's extra variables (listed under each survey).", "",
            "For any role and any selection of its options: "
-           "`scripts/survey_spec.py --role <role> [--variables a,b,c]` prints the JSON.", ""]
+           "`python scripts/survey_spec.py --role <role> [--variables a,b,c]` prints the JSON.", ""]
     for template in templates():
         spec, extra = template_survey(template)
         roles = ", ".join("`virtlab.infra.%s`" % entry["role"] for entry in template["roles"])
@@ -172,8 +171,8 @@ def render():
         if template.get("limit_hint"):
             out.append("- Limit: %s" % template["limit_hint"])
         if extra:
-            out.append("- Extra variables only (not survey questions): %s" % ", ".join("`%s`" % name
-                                                                                      for name in extra))
+            names = ", ".join("`%s`" % name for name in extra)
+            out.append("- Extra variables only (not survey questions): %s" % names)
         out += ["", "| Variable | Question type | Required | Default |", "|---|---|---|---|"]
         for item in spec["spec"]:
             default = "" if item["type"] == "password" else json.dumps(item.get("default", ""))
