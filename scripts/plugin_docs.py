@@ -139,6 +139,15 @@ def _code(text):
     return "%s%s%s%s%s" % (fence, pad, text, pad, fence)
 
 
+def _row(*cells):
+    """A Markdown table row; a pipe inside a cell (code spans included) must be escaped for the table."""
+    return "| %s |" % " | ".join(re.sub(r"(?<!\\)\|", r"\\|", cell) for cell in cells)
+
+
+def _value(value):
+    return _code(value if isinstance(value, str) and value else json.dumps(value))
+
+
 class Renderer:
     """Markdown for one collection's pages, with markup checked against the plugin's own options."""
 
@@ -225,13 +234,12 @@ class Renderer:
             if spec.get("aliases"):
                 facts.append("aliases: " + ", ".join(_code(alias) for alias in spec["aliases"]))
             if "default" in spec and spec["default"] is not None:
-                facts.append("default: " + _code(json.dumps(spec["default"]) if not isinstance(spec["default"], str)
-                                                 else spec["default"]))
+                facts.append("default: " + _value(spec["default"]))
             if spec.get("choices"):
                 choices = spec["choices"]
                 if isinstance(choices, dict):
                     choices = list(choices)
-                facts.append("choices: " + ", ".join(_code(choice) for choice in choices))
+                facts.append("choices: " + ", ".join(_value(choice) for choice in choices))
             if spec.get("no_log"):
                 facts.append("secret (never logged)")
             for source in ("env", "ini", "vars"):
@@ -243,7 +251,7 @@ class Renderer:
             if spec.get("version_added") and spec.get("version_added_collection") == self.collection:
                 facts.append("added in %s" % spec["version_added"])
             description = self.cell(spec.get("description"), where, known)
-            rows.append("| %s | %s | %s | %s |" % (_code(path), _code(kind), "<br>".join(facts), description))
+            rows.append(_row(_code(path), _code(kind), "<br>".join(facts), description))
             sub = spec.get("suboptions") or spec.get("options")
             if sub:
                 rows.extend(self.option_rows(sub, where, known, prefix=path + "."))
@@ -272,9 +280,8 @@ class Renderer:
             if known_returns is None:
                 known_returns = set(returns)
             description = self.cell(spec.get("description"), where, options, known_returns)
-            rows.append("| %s | %s | %s | %s | %s |" % (_code(path), _code(kind) if kind else "",
-                                                        self.cell(spec.get("returned"), where, options),
-                                                        description, sample))
+            rows.append(_row(_code(path), _code(kind) if kind else "", self.cell(spec.get("returned"), where, options),
+                             description, sample))
             if spec.get("contains"):
                 rows.extend(self.return_rows(spec["contains"], where, options, path + ".", known_returns))
         return rows
@@ -313,8 +320,7 @@ class Renderer:
                 support = attribute.get("support", "")
                 if attribute.get("details"):
                     support += "<br>" + self.cell(attribute["details"], where, known)
-                out.append("| %s | %s | %s |" % (_code(name), support, self.cell(attribute.get("description"),
-                                                                                 where, known)))
+                out.append(_row(_code(name), support, self.cell(attribute.get("description"), where, known)))
             out.append("")
         if doc.get("notes"):
             out += ["## Notes", ""] + ["- %s" % self.markup(line, where, known, set(returns))
@@ -378,7 +384,7 @@ class Renderer:
                 else:
                     summary = (data.get("doc") or {}).get("short_description", "")
                 link = "[%s](%s)" % (_code(fqcn), self.page_name(kind, fqcn))
-                out.append("| %s | %s |" % (link, self.cell(summary, "index")))
+                out.append(_row(link, self.cell(summary, "index")))
             out.append("")
         return "\n".join(out)
 

@@ -110,6 +110,9 @@ def test_markup_is_rendered_and_wrong_references_are_warnings():
     assert "<https://example.org>" in text and "[docs](https://example.org/d)" in text
     assert warnings == ["test: O(missing) names no option of this plugin"]
     assert renderer.markup("a | b_c", "test") == r"a \| b\_c"
+    # in a table a pipe must be escaped even inside a code span; an empty default is shown as ""
+    assert plugin_docs._row("`{{ x | int }}`", r"a \| b") == r"| `{{ x \| int }}` | a \| b |"
+    assert plugin_docs._value("") == '`""`' and plugin_docs._value(3) == "`3`"
 
 
 def test_checked_in_reference_is_up_to_date():
