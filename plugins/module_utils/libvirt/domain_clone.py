@@ -65,6 +65,8 @@ class DomainCloneService:
                 f"source: domain {self.params['source']} is {domain_state(source)}; shut it down first (a clone of "
                 "running disks would not be consistent)")
         root = parse_xml(source_xml)
+        if self.params.get("pool"):
+            self.connection.require_pool(self.params["pool"])
         plan = self._plan(root)
         new_xml = self._new_xml(root, plan, source_uuid)
         result: dict[str, Any] = {

@@ -200,6 +200,9 @@ class ConnectionSettings:
                                   option="api_user")
         if "@" not in user:
             raise ValidationError("%r lacks its realm (root@pam)" % user, option="api_user")
+        port = params.get("api_port")
+        if port is not None and not 0 < port < 65536:
+            raise ValidationError("%r is not a TCP port (1-65535)" % (port,), option="api_port")
         for option in ("api_timeout", "task_timeout", "lock_timeout"):
             if params.get(option) is not None and params[option] < 0:
                 raise ValidationError("must not be negative", option=option)
@@ -530,6 +533,15 @@ class ProxmoxClient:
         candidates.sort(key=lambda item: (-item[0], item[1]))
         return candidates[0][1]
 
+    def check_pool(self, pool: Optional[str], *, option: str = "pool") -> None:
+        """Fail naming ``option`` when a resource pool is given that the cluster does not have."""
+        if not pool:
+            return
+        known = {str(item.get("poolid")) for item in self.get("pools") or []}
+        if pool not in known:
+            raise ValidationError("no resource pool %r (pools: %s)" % (pool, ", ".join(sorted(known)) or "none"),
+                                  option=option)
+
     def storage_content(self, node: str, storage: str, content: Optional[str] = None) -> list[dict[str, Any]]:
         params = {"content": content} if content else {}
         return self.get("nodes/%s/storage/%s/content" % (node, storage), **params) or []
@@ -549,4 +561,11 @@ def check_volid(value: str, *, option: str, content: Optional[str] = None) -> st
                               option=option)
     if content and not value.partition(":")[2].startswith(content + "/"):
         raise ValidationError("%r is not a %s volume (storage:%s/<file>)" % (value, content, content), option=option)
+    return value
+
+
+def check_vmid(value: Optional[int], *, option: str = "vmid") -> Optional[int]:
+    """A guest id PVE accepts (100-999999999), or None."""
+    if value is not None and not 100 <= value <= 999999999:
+        raise ValidationError("must be within 100-999999999", option=option)
     return value

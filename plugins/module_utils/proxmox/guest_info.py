@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import VirtlabError
-from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.client import Guest, ProxmoxClient
+from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.client import Guest, ProxmoxClient, check_vmid
 
 
 @dataclass
@@ -29,7 +29,7 @@ class GuestInfoRequest:
 
     @classmethod
     def from_params(cls, p: Mapping[str, Any]) -> "GuestInfoRequest":
-        return cls(vmid=p.get("vmid"), name=p.get("name"), node=p.get("node"), kind=p.get("type"),
+        return cls(vmid=check_vmid(p.get("vmid")), name=p.get("name"), node=p.get("node"), kind=p.get("type"),
                    status=p.get("status"), tags=tuple(t.lower() for t in p.get("tags") or ()), pool=p.get("pool"),
                    template=p.get("template"), config=p.get("config", True), workers=max(1, p.get("workers") or 8))
 

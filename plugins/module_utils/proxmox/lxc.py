@@ -256,6 +256,7 @@ class LxcService(PowerMixin):
     # ------------------------------------------------------------------ create
 
     def _create(self, req: LxcRequest) -> dict[str, Any]:
+        self.client.check_pool(req.pool)
         if req.clone:
             return self._clone(req)
         if not req.ostemplate:

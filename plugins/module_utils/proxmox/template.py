@@ -44,6 +44,8 @@ class TemplateRequest:
                 raise ValidationError("an upload keeps the file's name %r; rename the file or drop filename" % base,
                                       option="filename")
             filename = base
+        if p.get("url") and not re.match(r"^https?://[^/\s]+/.*$", p["url"]):
+            raise ValidationError("%r is not an http(s) URL of a file" % p["url"], option="url")
         if p.get("url") and not filename:
             filename = p["url"].rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
         if filename and not _FILENAME_RE.match(filename):

@@ -282,6 +282,7 @@ class VmService(PowerMixin):
     # ------------------------------------------------------------------ create
 
     def _create(self, req: VmRequest) -> dict[str, Any]:
+        self.client.check_pool(req.pool)
         if req.clone:
             return self._clone(req)
         if not req.name:
@@ -289,6 +290,8 @@ class VmService(PowerMixin):
         needed = {d["storage"]: "disks" for d in req.disks.values()}
         if req.cloudinit_storage:
             needed[req.cloudinit_storage] = "cloudinit_storage"
+        if req.storage:
+            needed.setdefault(req.storage, "storage")
         if req.node:
             self.client.check_node(req.node, storages=needed)
             node = req.node
