@@ -30,6 +30,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.devtest impor
     utcnow,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import BackendError, ValidationError
+from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import RetryPolicy, call_with_retry
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import (
     CommandRunner,
     IMAGE_FORMATS,
@@ -46,6 +47,10 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection i
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import parse_xml, volume_xml
 
 LEDGER_VERSION = 1
+# libvirtd refuses to refresh a pool while it builds a volume in it (another full copy, for example):
+# refreshes and scans that refresh are retried for up to two minutes
+REFRESH_RETRY = RetryPolicy(attempts=None, timeout=120.0, base_delay=0.5, max_delay=5.0,
+                            retry_on=(BackendError,))
 _METADATA = ("user", "set", "version", "created", "expires", "address", "split")
 
 
@@ -92,8 +97,7 @@ class LibvirtCloneBackend(CloneBackend):
     def pool(self) -> Any:
         if self._pool is None:
             self._pool = self.connection.require_pool(self.pool_name)
-            with translate_errors(f"storage pool {self.pool_name}"):
-                self._pool.refresh(0)
+            self._pool_refresh()
         return self._pool
 
     def _pool_path(self) -> str:
@@ -295,8 +299,10 @@ class LibvirtCloneBackend(CloneBackend):
     # ------------------------------------------------------------ helpers
 
     def _pool_refresh(self) -> None:
-        with translate_errors(f"storage pool {self.pool_name}"):
-            self.pool.refresh(0)
+        def refresh() -> None:
+            with translate_errors(f"storage pool {self.pool_name}"):
+                self._pool.refresh(0)
+        call_with_retry(refresh, REFRESH_RETRY)
 
     def _discard(self, name: str) -> None:
         """Remove a volume this run was making (never leave half of one behind)."""
@@ -315,7 +321,7 @@ class LibvirtCloneBackend(CloneBackend):
         """Delete one of the set's volumes, refusing (naming them) when other volumes are backed by it.
         One scan of the pools serves the whole run; volumes deleted since are left out of it."""
         if self._index is None:
-            self._index = dependents_index(self.connection)
+            self._index = call_with_retry(lambda: dependents_index(self.connection), REFRESH_RETRY)
         with translate_errors(f"volume {vol.name()}"):
             path = vol.path()
         delete_protected(self.connection, vol, self.pool, split_dependents=False, check_mode=False,
