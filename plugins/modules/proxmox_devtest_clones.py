@@ -16,7 +16,7 @@ description:
     while clones depend on the version. A running golden container is cloned from a temporary snapshot.
   - A B(clone) is a linked clone of its version's template (new vmid), named after the clone, with the tags
     C(virtlab-devtest), C(devtest-set-<set>), C(devtest-owner-<user>), C(devtest-version-<label>) and
-    C(devtest-clone), and one metadata line C(virtlab-devtest: {...}) in its description (set, user, version,
+    C(devtest-clone), and one metadata line in its description (C(virtlab-devtest:) and a JSON object) (set, user, version,
     created, expiry, address). The module finds the clones of a set again from that line and never touches a guest
     without it.
   - The clone's address (from O(address_pool) or O(clones[].address)) is written to C(net0) (C(ip=), container)

@@ -64,7 +64,8 @@ def golden_vm(fakepve):
 
 def test_lxc_clone_set_lifecycle(run_module, pve, fakepve, golden_ct):
     users = [{'user': 'alice'}, {'user': 'bob', 'refresh': False}, {'user': 'carol'}]
-    common = dict(golden='golden-db', address_pool='10.30.0.0/24', gateway='10.30.0.254', clones=users)
+    base = {'golden': 'golden-db', 'address_pool': '10.30.0.0/24', 'gateway': '10.30.0.254'}
+    common = {**base, 'clones': users}
     golden_config = dict(golden_ct.config)
 
     predicted = _ok(_run(run_module, pve, check=True, diff=True, **common))
@@ -129,17 +130,17 @@ def test_lxc_clone_set_lifecycle(run_module, pve, fakepve, golden_ct):
     assert fakepve.ct(carol['vmid']).config['cores'] == 4 and _metadata(fakepve.ct(carol['vmid']))['version'] == '2'
 
     # a fixed expiry is metadata only: updated in place, then expire removes the clone
-    expiring = [dict(u, expires='2020-01-01') if u['user'] == 'carol' else u for u in users]
-    updated = _ok(_run(run_module, pve, golden_version='2', **dict(common, clones=expiring)))
+    expiring = {**base, 'clones': [dict(u, expires='2020-01-01') if u['user'] == 'carol' else u for u in users]}
+    updated = _ok(_run(run_module, pve, golden_version='2', **expiring))
     assert {c['user']: c['action'] for c in updated['clones']}['carol'] == 'updated'
     assert _metadata(fakepve.ct(carol['vmid']))['expires'].startswith('2020-01-01')
-    expired = _ok(_run(run_module, pve, golden_version='2', action='expire', **dict(common, clones=expiring)))
+    expired = _ok(_run(run_module, pve, golden_version='2', action='expire', **expiring))
     assert {c['user']: c['action'] for c in expired['clones']} == {'alice': 'kept', 'bob': 'kept', 'carol': 'expired'}
     assert fakepve.ct(carol['vmid']) is None
 
     # split: a full clone under a new vmid replaces alice's linked clone
-    split = _ok(_run(run_module, pve, golden_version='2', action='split', targets=['alice'],
-                     **dict(common, clones=users[:2])))
+    without_carol = {**base, 'clones': users[:2]}
+    split = _ok(_run(run_module, pve, golden_version='2', action='split', targets=['alice'], **without_carol))
     alice = {c['user']: c for c in split['clones']}['alice']
     assert alice['action'] == 'split' and alice['split'] is True and alice['previous_vmid'] == fresh['alice']['vmid']
     assert fakepve.ct(fresh['alice']['vmid']) is None and fakepve.ct(alice['vmid']).name == 'golden-db-qa-alice'

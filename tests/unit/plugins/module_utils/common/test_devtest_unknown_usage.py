@@ -16,7 +16,7 @@ def test_unknown_usage_gives_unknown_savings_not_guesses():
         assert report[key] is None, key
     assert report["logical_bytes"] == 2 * (8 << 30)
     table = report_table(report, "qa", "1")
-    assert "savings unknown" in table and "saved" not in table.split("savings unknown")[0].splitlines()[-1]
+    assert "savings unknown" in table and "saved" not in table.split("savings unknown", maxsplit=1)[0].splitlines()[-1]
 
 
 def test_one_unmeasured_clone_makes_the_totals_unknown():
