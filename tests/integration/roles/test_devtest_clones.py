@@ -88,3 +88,42 @@ def test_role_rejects_missing_platform_settings(run_playbook, tmp_path):
     result = run_playbook(PLAYBOOK, {"devtest_clones_platform": "docker"})
     assert result["rc"] != 0
     assert "devtest_clones_docker" in result["stdout"], result["stdout"]
+
+
+def _module_result(result):
+    for task in result["tasks"]:
+        host = task["hosts"].get("localhost", {})
+        if "Clone set of a golden" in task["task"]["name"]:
+            return host
+    raise AssertionError("the platform module never ran:\n" + result["stdout"])
+
+
+def test_role_hands_docker_settings_to_the_docker_module(run_playbook, unique_name):
+    """The role's docker dispatch reaches docker_devtest_clones with options it accepts (its own error about
+    the missing golden volume, not Ansible's 'Unsupported parameters')."""
+    result = run_playbook(PLAYBOOK, {
+        "devtest_clones_platform": "docker",
+        "devtest_clones_set_name": "roletest",
+        "devtest_clones_docker": {"image": "virtlab/debian:bookworm", "golden_volume": unique_name + "-missing",
+                                  "mount_path": "/data", "start": False},
+        "devtest_clones_clones": [{"user": "ann"}],
+    }, check=True)
+    host = _module_result(result)
+    assert host.get("failed") is True
+    assert "Unsupported parameters" not in host["msg"] and "golden_volume" in host["msg"], host["msg"]
+
+
+def test_role_hands_proxmox_settings_to_the_proxmox_module(run_playbook):
+    """The proxmox dispatch reaches proxmox_devtest_clones, which fails on the unreachable API (port 9)."""
+    result = run_playbook(PLAYBOOK, {
+        "devtest_clones_platform": "proxmox",
+        "devtest_clones_set_name": "roletest",
+        "devtest_clones_proxmox": {"api_host": "127.0.0.1", "api_port": 9, "api_user": "root@pam",
+                                   "api_password": "secret", "validate_certs": False, "golden": "9000",
+                                   "storage": "local", "bridge": "vmbr0", "start": False},
+        "devtest_clones_clones": [{"user": "ann"}],
+    }, check=True)
+    host = _module_result(result)
+    assert host.get("failed") is True
+    assert "Unsupported parameters" not in host["msg"], host["msg"]
+    assert "secret" not in result["stdout"].replace("api_token_secret", ""), "the password leaked"
