@@ -98,8 +98,6 @@ notes:
     the container on it (same name and address, a new container ID); the clone then no longer needs its version.
   - A version volume is removed only when no clone uses it; removing it by hand while clones exist breaks them.
   - The clones' containers get the restart policy C(unless-stopped).
-requirements:
-  - netaddr (with O(address_pool) or O(clones[].address))
 seealso:
   - module: virtlab.infra.proxmox_devtest_clones
 """
@@ -247,6 +245,11 @@ report:
       description: Per clone name, user, version, split, logical_size, added_bytes, seconds.
       type: list
       elements: dict
+    savings_known:
+      description:
+        - Whether every figure below was measured. False when the platform reports no real disk usage for some
+          volume; the byte totals, savings and percentages are then null, never guessed.
+      type: bool
     clone_count:
       description: Number of clones in the set.
       type: int

@@ -86,9 +86,6 @@ notes:
     fakepve) leave RV(clones[].added_bytes) and the versions' C(allocated) null, and the savings in RV(report) are
     then unknown (null), never guessed.
   - A VM golden needs a cloud-init drive for its clones to get an address.
-requirements:
-  - proxmoxer
-  - netaddr (with O(address_pool) or O(clones[].address))
 seealso:
   - module: virtlab.infra.docker_devtest_clones
   - module: virtlab.infra.proxmox_vm
@@ -220,6 +217,11 @@ report:
       description: Per clone name, user, version, split, logical_size, added_bytes, seconds.
       type: list
       elements: dict
+    savings_known:
+      description:
+        - Whether every figure below was measured. False when the platform reports no real disk usage for some
+          volume; the byte totals, savings and percentages are then null, never guessed.
+      type: bool
     clone_count:
       description: Number of clones in the set.
       type: int
