@@ -65,6 +65,10 @@ class TransientError(VirtlabError):
     """A temporary failure worth retrying (lock held, 5xx, connection reset)."""
 
 
+class ConnectionDroppedError(TransientError):
+    """The connection broke before an answer arrived (reset, refused); the request may or may not have run."""
+
+
 class LockedError(TransientError):
     """The resource is locked by another operation."""
 

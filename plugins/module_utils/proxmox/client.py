@@ -26,6 +26,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import
     AuthenticationError,
     BackendError,
     ConflictError,
+    ConnectionDroppedError,
     LockedError,
     NotFoundError,
     PermissionDeniedError,
@@ -33,6 +34,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import
     TransientError,
     ValidationError,
     VirtlabError,
+    WaitTimeoutError,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import RetryPolicy, call_with_retry
 from ansible_collections.virtlab.infra.plugins.module_utils.common.waiter import wait_until
@@ -62,6 +64,9 @@ PROXMOX_COMMON_ARGS: dict[str, dict[str, Any]] = {
     "task_timeout": {"type": "int", "default": 900},
     "lock_timeout": {"type": "int", "default": 120},
 }
+
+# A dropped connection (reset, refused) is tried again this often; a timeout is not (api_timeout holds).
+_DROP_RETRY = RetryPolicy(attempts=5, base_delay=0.2, max_delay=2.0, retry_on=(ConnectionDroppedError,))
 
 # Statuses that mean "try again later": gateway/proxy trouble and PVE's own 595/596 (node unreachable).
 _TRANSIENT_STATUSES = frozenset((502, 503, 504, 595, 596))
@@ -110,10 +115,12 @@ def translate_errors(func: Callable[..., T]) -> Callable[..., T]:
             raise ValidationError(
                 "TLS verification of the API failed (give ca_path, or validate_certs=false at your own risk): %s"
                 % error, option="validate_certs") from error
-        except requests.exceptions.ConnectionError as error:
-            raise TransientError("cannot reach the Proxmox VE API: %s" % error) from error
         except requests.exceptions.Timeout as error:
-            raise TransientError("the Proxmox VE API did not answer in time: %s" % error) from error
+            raise TransientError("the Proxmox VE API did not answer within api_timeout: %s" % error) from error
+        except requests.exceptions.ConnectionError as error:
+            raise ConnectionDroppedError("cannot reach the Proxmox VE API: %s" % error) from error
+        except requests.exceptions.RequestException as error:
+            raise ValidationError("cannot call the Proxmox VE API: %s" % error, option="api_host") from error
 
     return wrapper
 
@@ -285,6 +292,29 @@ class ProxmoxClient:
         return getattr(resource, method)(**_form(params))
 
     def _call(self, method: str, path: str, params: Mapping[str, Any]) -> Any:
+        """One API call; a dropped connection is retried with backoff (a few times, then the error stands).
+
+        fakepve and a real cluster behind a flaky network both drop requests. A POST repeated after a drop
+        may have run the first time: its error then carries ``retried_after_drop`` so that
+        ``create_with_vmid`` adopts a guest its own lost request made instead of creating another one.
+        """
+        dropped = []
+
+        def once() -> Any:
+            try:
+                return self._call_once(method, path, params)
+            except ConnectionDroppedError:
+                dropped.append(True)
+                raise
+
+        try:
+            return call_with_retry(once, _DROP_RETRY, sleep=self._sleep, clock=self._clock)
+        except VirtlabError as error:
+            if dropped and method == "post" and not isinstance(error, ConnectionDroppedError):
+                error.details["retried_after_drop"] = True
+            raise
+
+    def _call_once(self, method: str, path: str, params: Mapping[str, Any]) -> Any:
         logged_in = self._api_handle is not None
         try:
             return self._raw_call(method, path, params)
@@ -363,10 +393,17 @@ class ProxmoxClient:
                 "task %s%s failed: %s" % (upid, " (%s)" % label if label else "", status.get("exitstatus")),
                 exit_status=status.get("exitstatus"), log_tail=tail, details={"upid": upid})
 
-        return wait_until(fetch, finished, timeout=self.settings.task_timeout if timeout is None else timeout,
-                          interval=0.1, backoff=1.5, max_interval=2.0, description="task %s" % upid,
-                          describe=lambda s: {"status": s.get("status"), "upid": upid}, sleep=self._sleep,
-                          clock=self._clock)
+        limit = self.settings.task_timeout if timeout is None else timeout
+        try:
+            return wait_until(fetch, finished, timeout=limit,
+                              interval=0.1, backoff=1.5, max_interval=2.0, description="task %s" % upid,
+                              describe=lambda s: {"status": s.get("status"), "upid": upid}, sleep=self._sleep,
+                              clock=self._clock)
+        except WaitTimeoutError as error:
+            raise WaitTimeoutError(
+                "task %s%s still runs after %gs (task_timeout); it goes on in the cluster" % (
+                    upid, " (%s)" % label if label else "", limit),
+                last_state=error.last_state, details={"upid": upid, "still_running": True}) from error
 
     def run_task(self, method: str, path: str, *, label: str = "", **params: Any) -> dict[str, Any]:
         """Start an asynchronous call and wait for its task."""
@@ -468,6 +505,9 @@ class ProxmoxClient:
                 create(candidate)
             except (BackendError, ValidationError) as error:
                 if self.guest(candidate) is not None:
+                    if error.details.get("retried_after_drop"):
+                        # our first request made it; only its answer was lost
+                        return candidate
                     raise ConflictError("vmid %d was taken by another client" % candidate) from error
                 raise
             return candidate

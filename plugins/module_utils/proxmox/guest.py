@@ -45,6 +45,10 @@ def config_changes(current: Mapping[str, Any], desired: Mapping[str, Any],
 
 def cleanup_guest(client: ProxmoxClient, vmid: int, error: VirtlabError) -> None:
     """Remove a guest we created whose set-up then failed; the clean-up outcome is noted on ``error``."""
+    if error.details.get("still_running"):
+        # the creating task goes on in the cluster: removing the guest now would race with it
+        error.details["cleanup"] = "guest %d is still being made by its task; remove it once it ends" % vmid
+        return
     try:
         guest = client.guest(vmid)
         if guest is None:
