@@ -193,17 +193,15 @@ def main() -> int:
         title = "%d dev/test copies of a %d GiB golden holding %d GiB" % (CLONES, VIRTUAL // GiB, WRITTEN // GiB)
         print(title)
         print("%-36s %14s %8s %12s" % ("", "disk", "%", "wall time"))
-        print("%-36s %14s %7.1f%% %10.1f s" % ("full copies (peer, x%d extrapolated)" % CLONES, gib(full_disk), 100.0,
-                                              full_time))
-        print("%-36s %14s %7.1f%% %10.1f s" % ("clones (ours, measured)", gib(ours_disk),
-                                              100.0 * ours_disk / full_disk, ours_total))
-        print("%-36s %14s %7.1f%%" % ("  shared frozen version", gib(version_disk), 100.0 * version_disk / full_disk))
-        print("%-36s %14s %7.1f%%" % ("  added by %d clones" % CLONES, gib(sum(clone_disks)),
-                                     100.0 * sum(clone_disks) / full_disk))
-        print("%-36s %14s %7.1f%%" % ("saved", gib(full_disk - ours_disk), 100.0 * (full_disk - ours_disk) / full_disk))
+        row = "%-36s %14s %7.1f%%"
+        timed = row + " %10.1f s"
+        print(timed % ("full copies (peer, x%d extrapolated)" % CLONES, gib(full_disk), 100.0, full_time))
+        print(timed % ("clones (ours, measured)", gib(ours_disk), 100.0 * ours_disk / full_disk, ours_total))
+        print(row % ("  shared frozen version", gib(version_disk), 100.0 * version_disk / full_disk))
+        print(row % ("  added by %d clones" % CLONES, gib(sum(clone_disks)), 100.0 * sum(clone_disks) / full_disk))
+        print(row % ("saved", gib(full_disk - ours_disk), 100.0 * (full_disk - ours_disk) / full_disk))
         projected = ours_disk + CLONES * CHANGE_RATE * WRITTEN
-        print("%-36s %14s %7.1f%%" % ("clones at 10 % change (projection)", gib(projected),
-                                     100.0 * projected / full_disk))
+        print(row % ("clones at 10 % change (projection)", gib(projected), 100.0 * projected / full_disk))
         print()
         print("ratios")
         print("  disk: full copies / clones = %.0fx" % (full_disk / ours_disk))

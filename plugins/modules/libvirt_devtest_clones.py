@@ -21,6 +21,7 @@ description:
     O(ledger_dir). It is locked with C(flock) for the whole run and written atomically after every change.
     Only volumes listed in it are changed or removed; a volume of another owner with a clone's name is refused.
   - A version or clone that other volumes use as backing file is never deleted (the run fails, naming them).
+  - With O(golden_domain) every clone is also a whole machine - a domain of its own on the clone volume.
   - Returns a savings report (per clone logical size, real added bytes and seconds; totals against full copies)
     and the same as a text table.
 author:
@@ -36,6 +37,15 @@ options:
     required: true
   golden_pool:
     description: Pool of O(golden); defaults to O(pool).
+    type: str
+  golden_domain:
+    description:
+      - A domain whose disk is the O(golden) volume. Each clone then also gets a domain of its own, named like
+        its volume without C(.qcow2) - the golden domain's definition with a new name, UUID and MAC addresses,
+        its disk on the clone. The clone domains are defined, not started.
+      - The golden domain must have no other writable disk (its clones would share it).
+      - Removing, resetting or refreshing a clone destroys (powers off) and undefines its domain first; a refresh
+        or reset gives the domain new MAC addresses.
     type: str
   ledger_dir:
     description:
@@ -220,6 +230,7 @@ ARGUMENT_SPEC = {
     "pool": {"type": "str", "required": True},
     "golden": {"type": "str", "required": True},
     "golden_pool": {"type": "str"},
+    "golden_domain": {"type": "str"},
     "ledger_dir": {"type": "path"},
 }
 

@@ -8,6 +8,10 @@
   ``<golden stem>-<set>--<label>.qcow2``, made read-only (mode 0444); clones hang off it;
 * a *clone* is a qcow2 overlay whose backing file is its version (``make_clone(..., "linked")``);
   split flattens it in place (``clone.flatten``);
+* with ``golden_domain``, each clone also gets a domain (named like its volume, without ``.qcow2``): the
+  golden domain's definition with a new name, UUID and MAC addresses, no NVRAM of its own yet, and the
+  golden volume's disk pointing at the clone's overlay; ``<virtlab:devtest>`` in its ``<metadata>`` names the
+  set and user. Teardown/reset/refresh/expire destroy and undefine it before the volume goes;
 * the metadata (set, user, version, created, expiry, address) lives in a JSON *ledger* on the
   libvirt host, beside the pool: ``<parent of the pool's directory>/.virtlab-devtest/<pool>/<set>.json``
   (or ``ledger_dir``/<pool>/<set>.json), written atomically (temporary file + rename) after every
@@ -21,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
+import xml.etree.ElementTree as ET
 from typing import Any, Optional
 
 from ansible_collections.virtlab.infra.plugins.module_utils.common.devtest import (
@@ -44,6 +49,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection i
     LibvirtConnection,
     translate_errors,
 )
+from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.domain import undefine
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import parse_xml, volume_xml
 
 LEDGER_VERSION = 1
@@ -51,7 +57,9 @@ LEDGER_VERSION = 1
 # refreshes and scans that refresh are retried for up to two minutes
 REFRESH_RETRY = RetryPolicy(attempts=None, timeout=120.0, base_delay=0.5, max_delay=5.0,
                             retry_on=(BackendError,))
-_METADATA = ("user", "set", "version", "created", "expires", "address", "split")
+_METADATA = ("user", "set", "version", "created", "expires", "address", "split", "domain")
+DEVTEST_NS = "https://github.com/virtlab/infra/libvirt/devtest"
+_XML_INACTIVE_SECURE = 2 | 1   # VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE
 
 
 def default_ledger_dir(pool_path: str) -> str:
@@ -77,6 +85,7 @@ class LibvirtCloneBackend(CloneBackend):
         self.ledger_path: Optional[str] = None
         self._index: Optional[dict[str, list[dict[str, str]]]] = None
         self._gone: set[str] = set()
+        self._template: Optional[ET.Element] = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -250,22 +259,44 @@ class LibvirtCloneBackend(CloneBackend):
             return f"version volume {self.pool_name}/{name} of set {self.set_name}"
         if self._volume(name) is not None:
             return f"volume {self.pool_name}/{name}, which is not in the ledger of set {self.set_name}"
+        if self.params.get("golden_domain") and self.connection.domain(self.domain_name(name)) is not None:
+            return f"domain {self.domain_name(name)}, which is not in the ledger of set {self.set_name}"
         return None
 
     def create_clone(self, clone: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         source = {"path": version["path"], "format": "qcow2", "capacity": version["logical_size"]}
         name = clone["name"]
+        domain_xml = self._domain_template() if self.params.get("golden_domain") else None
+        dom = None
         try:
-            make_clone(self.pool, source, name, "linked")
-            self.ledger["clones"][name] = {key: clone.get(key) for key in _METADATA}
+            vol = make_clone(self.pool, source, name, "linked")
+            entry = {key: clone.get(key) for key in _METADATA}
+            if domain_xml is not None:
+                with translate_errors(f"volume {name}"):
+                    path = vol.path()
+                xml = self._clone_domain_xml(domain_xml, self.domain_name(name), path, clone)
+                with translate_errors(f"defining domain {self.domain_name(name)}", option="golden_domain"):
+                    dom = self.connection.conn.defineXML(xml)
+                entry["domain"] = self.domain_name(name)
+            self.ledger["clones"][name] = entry
             self._save()
         except BaseException:
             self.ledger["clones"].pop(name, None)
+            if dom is not None:
+                with contextlib.suppress(Exception):
+                    undefine(dom)
             self._discard(name)
             raise
         return self._measure_clone(name, self.ledger["clones"][name]) or {}
 
     def delete_clone(self, clone: dict[str, Any]) -> None:
+        domain = (self.ledger["clones"].get(clone["name"]) or {}).get("domain")
+        dom = self.connection.domain(domain) if domain else None
+        if dom is not None:
+            with translate_errors(f"domain {domain}"):
+                if dom.isActive():
+                    dom.destroy()   # the set's own clone: teardown, reset and refresh mean it goes
+            undefine(dom)
         vol = self._volume(clone["name"])
         if vol is not None:
             self._delete_volume(vol, "action")
@@ -291,7 +322,91 @@ class LibvirtCloneBackend(CloneBackend):
     def predict_clone(self, clone: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
         record = super().predict_clone(clone, version)
         record.update({"path": None, "backing": version.get("path")})
+        if self.params.get("golden_domain"):
+            self._domain_template()      # check mode fails as the real run would
+            record["domain"] = self.domain_name(clone["name"])
         return record
+
+    # ------------------------------------------------------------ domains
+
+    def domain_name(self, clone_name: str) -> str:
+        return clone_name[: -len(self.name_suffix)] if clone_name.endswith(self.name_suffix) else clone_name
+
+    def _domain_template(self) -> ET.Element:
+        """The golden domain's inactive definition, checked: its only writable disk is the golden volume."""
+        if self._template is None:
+            self._template = self._read_domain_template()
+        return self._template
+
+    def _read_domain_template(self) -> ET.Element:
+        name = self.params["golden_domain"]
+        dom = self.connection.domain(name)
+        if dom is None:
+            raise ValidationError(f"domain {name!r} does not exist", option="golden_domain")
+        with translate_errors(f"domain {name}"):
+            root = parse_xml(dom.XMLDesc(_XML_INACTIVE_SECURE))
+        golden = self.golden()
+        found = 0
+        for disk in root.findall("devices/disk"):
+            if disk.get("device") not in (None, "disk") or disk.find("readonly") is not None:
+                continue
+            source = disk.find("source")
+            attrs = source.attrib if source is not None else {}
+            if attrs.get("file") == golden["path"] or (
+                    attrs.get("pool") == golden["pool"] and attrs.get("volume") == golden["name"]):
+                found += 1
+                continue
+            target = disk.find("target")
+            raise ValidationError(
+                f"domain {name} has another writable disk ({target.get('dev') if target is not None else '?'}) "
+                f"besides {golden['name']}; its clones would share it", option="golden_domain")
+        if found != 1:
+            raise ValidationError(f"domain {name} has no disk on the golden volume {golden['path']}",
+                                  option="golden_domain")
+        return root
+
+    def _clone_domain_xml(self, template: ET.Element, name: str, path: str, clone: dict[str, Any]) -> str:
+        root = ET.fromstring(ET.tostring(template))
+        golden = self.golden()
+        source_name = root.findtext("name") or ""
+        root.find("name").text = name
+        for element in root.findall("uuid"):
+            root.remove(element)                 # libvirt generates a new UUID ...
+        for iface in root.findall("devices/interface"):
+            for mac in iface.findall("mac"):
+                iface.remove(mac)                # ... and new MAC addresses
+        for os_el in root.findall("os"):
+            for nvram in os_el.findall("nvram"):
+                os_el.remove(nvram)              # a fresh NVRAM from the template
+        for device in root.findall("devices/serial") + root.findall("devices/console"):
+            src = device.find("source")
+            if src is not None and src.get("path") and source_name and source_name in src.get("path"):
+                src.set("path", src.get("path").replace(source_name, name))
+        for disk in root.findall("devices/disk"):
+            source = disk.find("source")
+            attrs = source.attrib if source is not None else {}
+            if attrs.get("file") != golden["path"] and attrs.get("volume") != golden["name"]:
+                continue
+            for attr in list(source.attrib):
+                del source.attrib[attr]
+            disk.set("type", "file")
+            source.set("file", path)
+            driver = disk.find("driver")
+            if driver is None:
+                driver = ET.SubElement(disk, "driver", name="qemu")
+            driver.set("type", "qcow2")
+            for backing in disk.findall("backingStore"):
+                disk.remove(backing)
+        metadata = root.find("metadata")
+        if metadata is None:
+            metadata = ET.SubElement(root, "metadata")
+        for old in list(metadata):
+            if old.tag.startswith("{https://github.com/virtlab/infra/libvirt/"):
+                metadata.remove(old)             # the golden's own clone/labels records are not the clone's
+        ET.register_namespace("virtlab", DEVTEST_NS)
+        ET.SubElement(metadata, f"{{{DEVTEST_NS}}}devtest", set=self.set_name, user=str(clone["user"]),
+                      volume=clone["name"], golden_domain=source_name)
+        return ET.tostring(root, encoding="unicode")
 
     def finish(self) -> None:
         self._pool_refresh()

@@ -222,3 +222,69 @@ def test_devtest_bad_input_makes_nothing(run_module, pool_name, storage_pool, ex
     result = run_module('libvirt_devtest_clones', dict(base, address_pool=None, clones=[{'user': 'a', 'expires': 'soon'}]))
     assert result.get('failed') is True and 'clones[0].expires' in result['msg'], result
     assert _volumes(storage_pool, cleanup) == [ext4_golden['name']]
+
+
+DOMAIN_XML = """<domain type='{virt_type}'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{path}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><mac address='52:54:00:aa:bb:01'/><model type='virtio'/></interface>
+  </devices>
+</domain>"""
+
+
+def _domain(conn, name):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(conn.lookupByName(name).XMLDesc(2))
+    return {'uuid': root.findtext('uuid'), 'disk': root.find("devices/disk/source").get('file'),
+            'driver': root.find("devices/disk/driver").get('type'),
+            'mac': root.find("devices/interface/mac").get('address'),
+            'devtest': root.find("metadata/{https://github.com/virtlab/infra/libvirt/devtest}devtest")}
+
+
+def test_devtest_whole_domain_clones(run_module, libvirt_conn, pool_name, storage_pool, ext4_golden, cleanup,
+                                     virt_type, tmp_path):
+    golden_dom = cleanup + '-golden-dom'
+    libvirt_conn.defineXML(DOMAIN_XML.format(virt_type=virt_type, name=golden_dom, path=ext4_golden['path']))
+    golden = _domain(libvirt_conn, golden_dom)
+    stem = ext4_golden['name'][:-len('.raw')]
+    args = {'pool': pool_name, 'golden': ext4_golden['name'], 'golden_domain': golden_dom, 'set_name': 'vm',
+            'golden_version': 'v1', 'ledger_dir': str(tmp_path / 'ledger'),
+            'clones': [{'user': 'ann'}, {'user': 'ben'}]}
+    names = ['{0}-vm-{1}'.format(stem, user) for user in ('ann', 'ben')]
+
+    planned = run_module('libvirt_devtest_clones', args, check=True)
+    assert planned['changed'] is True and [c['domain'] for c in planned['clones']] == names, planned
+    assert not [d for d in libvirt_conn.listDefinedDomains() if d in names]
+
+    made = run_module('libvirt_devtest_clones', args)
+    assert made['changed'] is True, made
+    domains = [_domain(libvirt_conn, name) for name in names]
+    for clone, dom in zip(made['clones'], domains):
+        assert clone['domain'] in names
+        assert dom['disk'] == clone['path'] and dom['driver'] == 'qcow2'
+        assert dom['uuid'] != golden['uuid'] and dom['mac'] != golden['mac']
+        assert dom['devtest'].get('set') == 'vm' and dom['devtest'].get('user') == clone['user']
+    assert domains[0]['mac'] != domains[1]['mac']
+    assert run_module('libvirt_devtest_clones', args)['changed'] is False
+
+    # a foreign domain with a clone's name is refused
+    libvirt_conn.defineXML(DOMAIN_XML.format(virt_type=virt_type, name=stem + '-vm-cy', path=ext4_golden['path'])
+                           .replace('52:54:00:aa:bb:01', '52:54:00:aa:bb:02'))
+    refused = run_module('libvirt_devtest_clones', dict(args, clones=args['clones'] + [{'user': 'cy'}]))
+    assert refused.get('failed') is True and 'clones[2].name' in refused['msg'] and 'domain' in refused['msg']
+
+    gone = run_module('libvirt_devtest_clones', dict(args, action='teardown'))
+    assert gone['changed'] is True, gone
+    defined = libvirt_conn.listDefinedDomains()
+    assert not [d for d in defined if d in names]
+    assert golden_dom in defined and stem + '-vm-cy' in defined
+    assert _domain(libvirt_conn, golden_dom) == golden
