@@ -96,7 +96,11 @@ notes:
     in a volume (hard links once). It walks every volume of the engine, so it takes longer on engines with much data.
   - O(action=split) stops the clone's container, copies its data into a plain volume C(<clone>-split), and recreates
     the container on it (same name and address, a new container ID); the clone then no longer needs its version.
-  - A version volume is removed only when no clone uses it; removing it by hand while clones exist breaks them.
+  - A version volume is protected while it exists - a container that never runs, C(<version volume>-hold), mounts
+    it, so the engine refuses C(docker volume rm). The module removes the holder and the version when no clone uses
+    the version any more and it is not the current one.
+  - A new expiry or address of an existing clone recreates its container on the same data volume (same name, image
+    and data at O(mount_path); a new container ID). Files the container wrote outside O(mount_path) are lost then.
   - The clones' containers get the restart policy C(unless-stopped).
 seealso:
   - module: virtlab.infra.proxmox_devtest_clones

@@ -12,8 +12,8 @@ version_added: 0.1.0
 description:
   - Gives every user of a clone set a private linked clone of a golden VM or container (O(golden)).
   - A new O(golden_version) freezes the golden into a B(version) - a full clone of the golden converted to a
-    template, named C(<golden>-<set_name>-v-<golden_version>) - so the golden can keep changing (or stay a template)
-    while clones depend on the version. A running golden container is cloned from a temporary snapshot.
+    template, named C(<golden>-<set_name>-v-<golden_version>), with C(protection) set - so the golden can keep changing
+    (or stay a template) while clones depend on the version, and nobody removes the version by mistake. A running golden container is cloned from a temporary snapshot.
   - A B(clone) is a linked clone of its version's template (new vmid), named after the clone, with the tags
     C(virtlab-devtest), C(devtest-set-<set>), C(devtest-owner-<user>), C(devtest-version-<label>) and
     C(devtest-clone), and one metadata line in its description (C(virtlab-devtest:) and a JSON object) (set, user, version,
@@ -80,8 +80,8 @@ attributes:
     description: Use C(group/virtlab.infra.proxmox) in C(module_defaults) to set the connection options once.
 notes:
   - Each version is a full copy of the golden (once per version); the clones of a version share it.
-  - A version template is removed only when no linked clone uses it and it is not the current version. Proxmox VE
-    itself refuses to remove a base volume that linked clones use.
+  - A version template is removed only when no linked clone uses it and it is not the current version; the module
+    then lifts its C(protection) first. Proxmox VE itself also refuses to remove a base volume that linked clones use.
   - Real disk figures come from the C(used) value the storages report per volume. Storages that report none (and
     fakepve) leave RV(clones[].added_bytes) and the versions' C(allocated) null, and the savings in RV(report) are
     then unknown (null), never guessed.

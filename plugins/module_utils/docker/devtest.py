@@ -14,6 +14,10 @@ while clones hang off the version. A *clone* is three objects named after it:
 - ``<clone>``: a container of the golden image using ``<clone>-data`` at ``mount_path``, on a user
   network with the clone's address.
 
+A version is protected while it exists: a container that never runs (``<version volume>-hold``)
+mounts it, so the engine refuses to remove the volume; the service removes the holder when it prunes
+a version no clone uses.
+
 Every object carries the labels ``io.virtlab.devtest.*`` (set, user, version, created, expiry...),
 from which the clones of a set are listed again; nothing is kept elsewhere. Sizes come from the
 engine's disk-usage API (``/system/df``), so a remote engine works as well as a local one.
@@ -63,6 +67,7 @@ SPLIT = LABEL_PREFIX + "split"
 DELTA_SUFFIX = "-delta"
 DATA_SUFFIX = "-data"
 SPLIT_SUFFIX = "-split"
+HOLDER_SUFFIX = "-hold"
 
 
 @dataclass
@@ -251,13 +256,22 @@ class DockerCloneBackend(CloneBackend):
         try:
             self._run_helper(["cp", "-a", "/golden/.", "/version/"],
                              binds={self.spec.volume: "/golden:ro", name: "/version"}, what=name)
+            self._hold(name, labels)
         except Exception as error:
+            self._remove_holder(name)
             self._remove_volume(name)
             if isinstance(error, VirtlabError):
                 error.details["cleanup"] = "removed the partial version volume %s" % name
             raise
         self._sizes = None
         return self._version_record(self.api.inspect_volume(name))
+
+    def _hold(self, volume: str, labels: dict[str, str]) -> None:
+        """Protect a version: a container that never runs mounts it read-only, so the engine refuses to remove
+        the volume (``volume is in use``) until the holder is gone."""
+        self.api.create_container(self.spec.helper, command=["true"], entrypoint=[], name=volume + HOLDER_SUFFIX,
+                                  labels=dict(labels, **{ROLE: "holder"}),
+                                  host_config=self.api.create_host_config(binds=["%s:/version:ro" % volume]))
 
     @translate_errors
     def delete_version(self, version: dict[str, Any]) -> None:
@@ -269,6 +283,7 @@ class DockerCloneBackend(CloneBackend):
         if users:
             raise ConflictError("version %s is still used by %s" % (version["version"],
                                                                     ", ".join(v["Name"] for v in users)))
+        self._remove_holder(name)
         self._remove_volume(name)
         self._sizes = None
 
@@ -287,6 +302,13 @@ class DockerCloneBackend(CloneBackend):
                     logs.decode("utf-8", "replace").strip()), details={"option": "helper_image"})
         finally:
             self.api.remove_container(container["Id"], force=True)
+
+    def _remove_holder(self, volume: str) -> None:
+        """Remove the holder of a version volume (only a holder of this set: a foreign container is left alone)."""
+        holder = self._container_or_none(volume + HOLDER_SUFFIX)
+        labels = (holder or {}).get("Config", {}).get("Labels") or {}
+        if holder is not None and labels.get(ROLE) == "holder" and labels.get(SET) == self.set_name:
+            self.api.remove_container(holder["Id"], force=True)
 
     def _remove_volume(self, name: str) -> None:
         from docker.errors import NotFound
@@ -433,6 +455,32 @@ class DockerCloneBackend(CloneBackend):
                                     % (volume_name, name, self.set_name))
             self._remove_volume(volume_name)
         self._sizes = None
+
+    @translate_errors
+    def update_clone(self, clone: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """New expiry or address: container labels cannot change, so the container is recreated on the same data
+        volume (same name and image; a new container ID) and started again if it ran. The clone's data at
+        ``mount_path`` is kept; files its container wrote elsewhere are not."""
+        name = clone["name"]
+        container = self._container_or_none(name)
+        if container is None:
+            raise NotFoundError("clone %s has no container" % name)
+        labels = {k: v for k, v in (container["Config"].get("Labels") or {}).items() if k.startswith(LABEL_PREFIX)}
+        if labels.get(SET) != self.set_name or labels.get(ROLE) != "clone":
+            raise ConflictError("container %s is not a clone of set %s; it is left alone" % (name, self.set_name))
+        if "expires" in changes:
+            labels[EXPIRY] = str(changes["expires"] or "")
+        if "address" in changes:
+            labels[ADDRESS] = str(changes["address"] or "")
+        labels.pop(ROLE, None)
+        was_running = bool(container["State"].get("Running"))
+        data_volume = name + (SPLIT_SUFFIX if labels.get(SPLIT) == "true" else DATA_SUFFIX)
+        self._ensure_network()
+        self.api.remove_container(container["Id"], force=True)
+        container_id = self._create_container(name, data_volume, labels, labels.get(ADDRESS) or None)
+        if was_running:
+            self.api.start(container_id)
+        return self._clone_record(labels, "running" if was_running else "created", container_id)
 
     @translate_errors
     def split_clone(self, clone: dict[str, Any]) -> dict[str, Any]:

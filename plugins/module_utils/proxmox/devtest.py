@@ -4,8 +4,9 @@
 """Dev/test clones on Proxmox VE: linked clones of a frozen template of the golden guest.
 
 The golden is a VM or container (a template or not). A *version* is a full clone of the golden
-converted to a template (``<golden>-<set>-v-<label>``), so the golden can keep changing and a
-linked clone always has a template as its base. A *clone* is a linked clone of its version's
+converted to a template (``<golden>-<set>-v-<label>``) with ``protection`` set, so the golden can
+keep changing, a linked clone always has a template as its base, and nobody removes the version by
+mistake while clones depend on it (the module lifts the protection when it prunes an unused version). A *clone* is a linked clone of its version's
 template, with the tags ``virtlab-devtest``, ``devtest-set-<set>``, ``devtest-owner-<user>`` and
 ``devtest-version-<label>`` (for people and the web UI) and one metadata line in its description::
 
@@ -261,6 +262,8 @@ class ProxmoxCloneBackend(PowerMixin, CloneBackend):
             version = self._guest(vmid)
             self.client.put(version.path + "/config", tags=self._tags(metadata))
             self.client.run_task("post", version.path + "/template", label="convert %d to a template" % vmid)
+            # protected while it exists: PVE refuses to remove it (or its disks) until protection is lifted
+            self.client.put(version.path + "/config", protection=1)
             version = self._guest(vmid)
         except VirtlabError as error:
             cleanup_guest(self.client, vmid, error)
@@ -282,6 +285,8 @@ class ProxmoxCloneBackend(PowerMixin, CloneBackend):
                 version["version"], version["vmid"], ", ".join(map(str, users))))
         guest = self.client.guest(version["vmid"])
         if guest is not None:
+            if self.client.guest_config(guest).get("protection"):
+                self.client.locked_call(guest, lambda: self.client.put(guest.path + "/config", protection=0))
             self.remove(guest, purge=True)
 
     # ------------------------------------------------------------------ clones
@@ -363,7 +368,9 @@ class ProxmoxCloneBackend(PowerMixin, CloneBackend):
         try:
             guest = self._guest(vmid)
             config = self.client.guest_config(guest)
-            changes = {"tags": self._tags(metadata)}
+            changes: dict[str, Any] = {"tags": self._tags(metadata)}
+            if config.get("protection"):
+                changes["protection"] = 0  # a clone does not inherit its version's protection
             changes.update(self._network_change(guest, config, metadata.get("address")))
             self.client.put(guest.path + "/config", **changes)
             if self.spec.start if start is None else start:

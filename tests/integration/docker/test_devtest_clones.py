@@ -157,6 +157,8 @@ def test_clones_isolated_refresh_reset_teardown(run_module, docker_client, golde
     assert again['changed'] is False and {c['action'] for c in again['clones']} == {'kept'}
 
     # the report's numbers are the sizes of the volumes' files
+    with pytest.raises(docker.errors.APIError, match='in use'):
+        docker_client.volumes.get(again['versions'][0]['volume']).remove()
     version_dir = _volume_dir(docker_client, again['versions'][0]['volume'])
     version_bytes = _file_bytes(version_dir)
     assert version_bytes == sum(len(data) for data in GOLDEN_FILES.values())
@@ -211,11 +213,21 @@ def test_clones_isolated_refresh_reset_teardown(run_module, docker_client, golde
     assert _ok(_run(run_module, golden, golden_version='2', action='teardown'))['changed'] is False
 
 
-def test_split_and_expire(run_module, docker_client, golden):
-    users = [{'user': 'erin', 'expires': '2020-01-01'}, {'user': 'frank'}]
-    created = _ok(_run(run_module, golden, clones=users, network=None, address_pool=None))
+def test_split_update_and_expire(run_module, docker_client, golden):
+    created = _ok(_run(run_module, golden, clones=[{'user': 'erin'}, {'user': 'frank'}], network=None,
+                       address_pool=None))
     names = {c['user']: c['name'] for c in created['clones']}
-    assert {c['user']: c['expires'] for c in created['clones']}['erin'].startswith('2020-01-01')
+    assert {c['user']: c['expires'] for c in created['clones']} == {'erin': None, 'frank': None}
+
+    # a new expiry recreates erin's container on the same data
+    _write(docker_client, names['erin'], '/var/lib/mysql/erin', 'still here')
+    users = [{'user': 'erin', 'expires': '2020-01-01'}, {'user': 'frank'}]
+    updated = _ok(_run(run_module, golden, clones=users, network=None, address_pool=None))
+    assert {c['user']: c['action'] for c in updated['clones']} == {'erin': 'updated', 'frank': 'kept'}
+    container = docker_client.containers.get(names['erin'])
+    assert container.labels['io.virtlab.devtest.expiry'].startswith('2020-01-01') and container.status == 'running'
+    assert _cat(docker_client, names['erin'], '/var/lib/mysql/erin') == 'still here'
+    assert _ok(_run(run_module, golden, clones=users, network=None, address_pool=None))['changed'] is False
 
     _write(docker_client, names['frank'], '/var/lib/mysql/frank', 'mine')
     split = _ok(_run(run_module, golden, clones=users, network=None, address_pool=None, action='split',

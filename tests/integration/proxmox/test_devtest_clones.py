@@ -78,6 +78,7 @@ def test_lxc_clone_set_lifecycle(run_module, pve, fakepve, golden_ct):
     template = fakepve.ct(version['vmid'])
     assert template.template and _metadata(template)['role'] == 'version' and template.name == 'golden-db-qa-v-1'
     assert 'virtlab-devtest' in template.config['tags'].split(';')
+    assert str(template.config.get('protection')) == '1', 'the version is protected while it exists'
     assert 'full=1' in str(_clone_posts(fakepve, 800)[0][2]) and 'snapname=virtlab-devtest-freeze' in str(
         _clone_posts(fakepve, 800)[0][2]), 'a running container is frozen from a snapshot'
     assert golden_ct.snapshots == {} and golden_ct.status == 'running' and golden_ct.config == golden_config
@@ -95,7 +96,7 @@ def test_lxc_clone_set_lifecycle(run_module, pve, fakepve, golden_ct):
         assert meta['user'] == user and meta['set'] == 'qa' and meta['version'] == '1' and meta['created']
         assert meta['address'] == record['address'] == '10.30.0.%d' % index
         assert 'ip=10.30.0.%d/24' % index in ct.config['net0'] and 'gw=10.30.0.254' in ct.config['net0']
-        assert 'BC:24:11:00:08:00' not in ct.config['net0']
+        assert 'BC:24:11:00:08:00' not in ct.config['net0'] and not int(ct.config.get('protection') or 0)
         assert record['logical_size'] == 8 * 1024 ** 3 and record['added_bytes'] is None
     report = created['report']
     assert report['savings_known'] is False and report['saved_bytes'] is None and report['full_copy_bytes'] is None
