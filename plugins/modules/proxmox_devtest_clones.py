@@ -13,7 +13,8 @@ description:
   - Gives every user of a clone set a private linked clone of a golden VM or container (O(golden)).
   - A new O(golden_version) freezes the golden into a B(version) - a full clone of the golden converted to a
     template, named C(<golden>-<set_name>-v-<golden_version>), with C(protection) set - so the golden can keep
-    changing (or stay a template) while clones depend on the version, and nobody removes the version by mistake. A running golden container is cloned from a temporary snapshot.
+    changing (or stay a template) while clones depend on the version, and nobody removes the version by mistake.
+    A running golden container is cloned from a temporary snapshot.
   - A B(clone) is a linked clone of its version's template (new vmid), named after the clone, with the tags
     C(virtlab-devtest), C(devtest-set-<set>), C(devtest-owner-<user>), C(devtest-version-<label>) and
     C(devtest-clone), and one metadata line in its description (C(virtlab-devtest:) and a JSON object) (set, user, version,
