@@ -168,8 +168,8 @@ duration_s:
   description: Seconds the whole run took.
   returned: success
   type: float
-started:
-  description: UTC time the run started.
+started_at:
+  description: UTC time the run started (not C(started), which Ansible's asynchronous tasks reserve).
   returned: success
   type: str
 """

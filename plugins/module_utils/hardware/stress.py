@@ -179,7 +179,7 @@ class StressService:
             "changed": False,
             "passed": not failures,
             "failures": failures,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "duration_s": round(self.clock() - self._t0, 2),
             "plan": plan,
             "phases": phases,
