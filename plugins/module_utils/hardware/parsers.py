@@ -345,7 +345,7 @@ def parse_stress_ng(text: str) -> dict[str, Any]:
     problems = [line.strip() for line in text.splitlines()
                 if re.search(r"stress-ng: (fail|error)|unsuccessful run|verification|FAILED", line, re.I)
                 and "passed" not in line.lower()]
-    completed = re.search(r"successful run completed in ([0-9.]+)\s*s", text)
+    completed = re.search(r"(?<!un)successful run completed in ([0-9.]+)\s*s", text)
     return {
         "stressors": stressors,
         "completed_s": float(completed.group(1)) if completed else None,
