@@ -373,16 +373,20 @@ class DockerCloneBackend(CloneBackend):
         name = clone["name"]
         labels = self._labels(clone)
         made: list[tuple[str, str]] = []
+        # volumes left by a clone whose container was removed by hand are taken over (never removed on failure)
+        kept = {v for v in (name + DELTA_SUFFIX, name + DATA_SUFFIX) if self._volume_or_none(v) is not None}
         try:
             delta = self.api.create_volume(name=name + DELTA_SUFFIX, driver="local", labels=dict(labels, **{ROLE: "delta"}))
-            made.append(("volume", delta["Name"]))
+            if delta["Name"] not in kept:
+                made.append(("volume", delta["Name"]))
             self._make_delta_dirs(delta["Name"])
             delta_dir = self.api.inspect_volume(delta["Name"])["Mountpoint"]
             options = "lowerdir=%s,upperdir=%s/upper,workdir=%s/work" % (version_volume["Mountpoint"], delta_dir, delta_dir)
             data = self.api.create_volume(name=name + DATA_SUFFIX, driver="local",
                                           driver_opts={"type": "overlay", "device": "overlay", "o": options},
                                           labels=dict(labels, **{ROLE: "data"}))
-            made.append(("volume", data["Name"]))
+            if data["Name"] not in kept:
+                made.append(("volume", data["Name"]))
             container_id = self._create_container(name, data["Name"], labels, clone.get("address"))
             made.append(("container", container_id))
             if self.spec.start:

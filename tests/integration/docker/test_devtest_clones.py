@@ -230,6 +230,11 @@ def test_split_update_and_expire(run_module, docker_client, golden):
     assert _ok(_run(run_module, golden, clones=users, network=None, address_pool=None))['changed'] is False
 
     _write(docker_client, names['frank'], '/var/lib/mysql/frank', 'mine')
+    # a container removed by hand is made again on the clone's volumes: its data survives
+    docker_client.containers.get(names['frank']).remove(force=True)
+    healed = _ok(_run(run_module, golden, clones=users, network=None, address_pool=None))
+    assert {c['user']: c['action'] for c in healed['clones']}['frank'] == 'created'
+    assert _cat(docker_client, names['frank'], '/var/lib/mysql/frank') == 'mine'
     split = _ok(_run(run_module, golden, clones=users, network=None, address_pool=None, action='split',
                      targets=['frank']))
     record = {c['user']: c for c in split['clones']}['frank']
