@@ -259,3 +259,13 @@ def wait_for_text(path, text, timeout=120):
 @pytest.fixture(scope='session')
 def wait_for():
     return wait_for_text
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'restarts_libvirtd: the test restarts libvirtd; it runs last in the session, '
+                                       'after every test that holds a libvirt connection')
+
+
+def pytest_collection_modifyitems(items):
+    """Move the tests that restart libvirtd to the end: session fixtures' connections die with the daemon."""
+    items.sort(key=lambda item: item.get_closest_marker('restarts_libvirtd') is not None)
