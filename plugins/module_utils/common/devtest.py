@@ -382,7 +382,7 @@ class DevtestService:
         before = sorted((summary(c) for c in existing.values()), key=lambda c: c["name"])
         targets = self._targets(desired, existing)
 
-        for item in desired:
+        for item in desired if self.action not in ("teardown", "expire") else ():
             if item["name"] not in existing:
                 reason = self.backend.foreign(item["name"])
                 if reason:

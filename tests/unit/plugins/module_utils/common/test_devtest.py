@@ -286,6 +286,14 @@ def test_foreign_name_refused(backend):
     assert not backend.calls
 
 
+def test_teardown_ignores_foreign_names_it_would_not_create(backend):
+    run(backend)
+    backend.foreign_names["golden-db-qa-dave.qcow2"] = "somebody's volume"
+    clones = [{"user": u} for u in ("alice", "bob", "carol", "dave")]
+    result = run(backend, clones=clones, action="teardown")
+    assert result["changed"] and not backend.clones
+
+
 def test_clone_of_other_user_refused(backend):
     run(backend, clones=[{"user": "alice", "name": "shared"}])
     with pytest.raises(ValidationError) as err:
