@@ -42,14 +42,22 @@ def summary_of(report):
 
 
 def test_site_creates_the_example_guests_once(fakepve, cluster_env, pve_token):
+    # the example inventory's golden template for the dev/test clone set
+    fakepve.add_ct(9000, 'golden-db', node='pve1', status='stopped', template=True,
+                   config={'rootfs': 'local-lvm:base-9000-disk-0,size=8G', 'net0': 'name=eth0,bridge=vmbr0,ip=dhcp'})
     completed, report = run_site(cluster_env)
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    assert report['stats']['localhost']['changed'] == 2, report['stats']  # the template, the containers
+    # the template, the containers, the clone set
+    assert report['stats']['localhost']['changed'] == 3, report['stats']
 
     volumes = fakepve.storages['local'].get('volumes', {})
     assert 'vztmpl/debian-12-standard_12.7-1_amd64.tar.zst' in volumes, sorted(volumes)
     guests = {ct.name: ct for ct in fakepve.cts}
-    assert set(guests) == {'virtlab-web1', 'virtlab-db1'}, sorted(guests)
+    assert {'virtlab-web1', 'virtlab-db1', 'golden-db'} <= set(guests), sorted(guests)
+    clones = sorted(name for name in guests if 'alice' in name or 'bob' in name)
+    assert len(clones) == 2, sorted(guests)
+    for name in clones:
+        assert 'team-a' in str(guests[name].config.get('tags', '')), guests[name].config
     web, db = guests['virtlab-web1'], guests['virtlab-db1']
     assert (web.config['cores'], web.config['memory']) == (2, 1024) or \
         (str(web.config['cores']), str(web.config['memory'])) == ('2', '1024'), web.config
@@ -61,11 +69,13 @@ def test_site_creates_the_example_guests_once(fakepve, cluster_env, pve_token):
     lines = summary_of(report)
     created = [line for line in lines if line.startswith('proxmox: lxc ')]
     assert [line.split()[2] for line in created] == ['virtlab-web1', 'virtlab-db1'], lines
+    assert 'proxmox devtest set team-a: 2 linked clones of 9000' in lines, lines
 
     second, report2 = run_site(cluster_env)
     assert second.returncode == 0, second.stdout[-4000:]
     assert report2['stats']['localhost']['changed'] == 0, report2['stats']
-    assert summary_of(report2) == lines
+    assert [line for line in summary_of(report2) if line.startswith('proxmox')] == \
+        [line for line in lines if line.startswith('proxmox')]
 
     # the example inventory's plugin source lists the new guests (templates excluded, pve_ groups)
     listed = subprocess.run(['ansible-inventory', '-i', INVENTORY, '--list'], capture_output=True, text=True,
@@ -73,7 +83,7 @@ def test_site_creates_the_example_guests_once(fakepve, cluster_env, pve_token):
     assert listed.returncode == 0, listed.stderr
     inventory = json.loads(listed.stdout)
     hosts = set(inventory['_meta']['hostvars'])
-    assert {'virtlab-web1', 'virtlab-db1', 'localhost'} <= hosts, sorted(hosts)
+    assert {'virtlab-web1', 'virtlab-db1', 'localhost'} | set(clones) <= hosts, sorted(hosts)
 
     # the token secret is never printed, even though it came through the environment
     assert pve_token[1] not in completed.stdout + completed.stderr + second.stdout + second.stderr
