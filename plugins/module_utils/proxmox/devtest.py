@@ -231,7 +231,7 @@ class ProxmoxCloneBackend(PowerMixin, CloneBackend):
         golden = self.client.refresh(self._golden_guest())
         name = "%s-%s-v-%s" % (golden.name, self.set_name, label)
         if not _HOSTNAME_RE.match(name):
-            name = "devtest-%d-v-%s" % (golden.vmid, re.sub(r"[^a-zA-Z0-9-]", "-", label))[:63].rstrip("-")
+            name = ("devtest-%d-v-%s" % (golden.vmid, re.sub(r"[^a-zA-Z0-9-]", "-", label)))[:63].rstrip("-")
         metadata = {"role": "version", "set": self.set_name, "golden": golden.vmid, "version": label,
                     "created": format_time(utcnow())}
         params: dict[str, Any] = {"full": 1, "description": write_metadata(metadata),
