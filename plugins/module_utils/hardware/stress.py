@@ -15,6 +15,7 @@ which is what marking it scratch allows.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 import time
@@ -121,6 +122,9 @@ class StressService:
         return targets
 
     def _validate_target(self, path: str, size: str, option: str) -> DiskTarget:
+        # fio's sizes: a positive number with an optional unit (256M, 1GiB) or a share of the device (50%)
+        if not re.match(r"^([1-9][0-9]*([kKmMgGtTpP]i?[bB]?)?|([1-9][0-9]?|100)%)$", size):
+            raise ValidationError("%r is not a size like 256M, 1G or 50%%" % size, option=option + ".size")
         try:
             mode = os.stat(path).st_mode
         except FileNotFoundError:
