@@ -43,7 +43,7 @@ MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 
 PACKAGE = 'ansible_collections.virtlab.infra.plugins.modules.'
 # every name this file makes carries it, so state comparisons ignore what other suites do meanwhile
 PREFIX = 'vlt-test-bi' + secrets.token_hex(2)
-EXAMPLES = int(os.environ.get('VIRTLAB_BAD_INPUT_EXAMPLES', '40'))
+EXAMPLES = int(os.environ.get('VIRTLAB_BAD_INPUT_EXAMPLES', '80'))
 TRIED: dict[str, dict[str, int]] = {}
 # VIRTLAB_BAD_INPUT_COLLECT=1: list every failing input of a module instead of stopping (and shrinking) at the first
 COLLECT = os.environ.get('VIRTLAB_BAD_INPUT_COLLECT') == '1'

@@ -195,7 +195,10 @@ class ProxmoxCloneBackend(PowerMixin, CloneBackend):
     # ------------------------------------------------------------------ golden and versions
 
     def golden(self) -> dict[str, Any]:
+        self.client.check_pool(self.spec.pool)
         guest = self._golden_guest()
+        if self.spec.storage:
+            self.client.check_node(guest.node, storages={self.spec.storage: "storage"}, option="golden")
         config = self.client.guest_config(guest)
         if (read_metadata(config.get("description")) or {}).get("role"):
             raise ValidationError("guest %d is a dev/test %s, not a golden" % (
