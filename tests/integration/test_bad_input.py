@@ -21,6 +21,7 @@ every write request fakepve saw). A table of the inputs tried per module is prin
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import importlib
 import io
@@ -163,7 +164,8 @@ def baseline(module: str, spec: dict, kwargs: dict, ctx: Context) -> dict:
             args[pick[0]] = baseline_value(pick[0], spec[pick[0]], ctx, module)
     for extra in ctx.values.get('_extra', {}).get(module, {}).items():
         args.setdefault(*extra)
-    for condition, value, needed, *_ in kwargs.get('required_if') or ():
+    for rule in kwargs.get('required_if') or ():
+        condition, value, needed = rule[:3]
         if args.get(condition, spec.get(condition, {}).get('default')) == value:
             for option in needed:
                 args.setdefault(option, baseline_value(option, spec[option], ctx, module))
@@ -437,16 +439,16 @@ def test_bad_input_fails_cleanly_naming_the_option(module, request):
                              'proxmox_vm': {'memory': 512},
                              'proxmox_template': {'url': 'https://example.org/vlt.tar.zst'}},
                   'proxmox_snapshot.name': PREFIX + '-vm', 'golden': PREFIX + '-vm', 'proxmox_snapshot.snapname': 'vltbad'}
-        state = lambda: proxmox_state(fakepve)  # noqa: E731
+        state = functools.partial(proxmox_state, fakepve)
     elif platform == 'docker':
         values = request.getfixturevalue('docker_context')
         client = request.getfixturevalue('docker_client')
         reg = request.getfixturevalue('registry')
-        state = lambda: docker_state(client, reg.url, reg.auth)  # noqa: E731
+        state = functools.partial(docker_state, client, reg.url, reg.auth)
     elif platform == 'libvirt':
         values = request.getfixturevalue('libvirt_context')
         conn = request.getfixturevalue('libvirt_conn')
-        state = lambda: libvirt_state(conn)  # noqa: E731
+        state = functools.partial(libvirt_state, conn)
     else:
         # modules of the host itself (hardware_*): check mode, so an input wrongly accepted does nothing;
         # bad input must fail in check mode as well

@@ -99,8 +99,8 @@ def private_dockerd(tmp_path_factory):
         shutil.rmtree(str(root), ignore_errors=True)
 
 
-def test_engine_restarted_during_a_build_is_a_clean_error_and_moves_no_tag(run_module, private_dockerd, tmp_path,
-                                                                          unique_name):
+def test_engine_restarted_during_a_build_is_a_clean_error_and_moves_no_tag(
+        run_module, private_dockerd, tmp_path, unique_name):
     client = private_dockerd.start()
     context = tmp_path / 'context'
     context.mkdir()

@@ -55,7 +55,7 @@ def big_source(storage_pool, unique_name):
     vol = storage_pool.createXML("<volume><name>%s</name><capacity>%d</capacity><target><format type='raw'/>"
                                  "</target></volume>" % (name, 24 * MiB), 0)
     with open(vol.path(), 'r+b') as handle:
-        for _ in range(24):
+        for _chunk in range(24):
             handle.write(os.urandom(MiB))
     try:
         yield name
@@ -63,8 +63,8 @@ def big_source(storage_pool, unique_name):
         vol.delete(0)
 
 
-def test_pool_full_during_a_full_clone_is_clean_and_leaves_nothing(run_module, tiny_pool, big_source, storage_pool,
-                                                                  unique_name):
+def test_pool_full_during_a_full_clone_is_clean_and_leaves_nothing(
+        run_module, tiny_pool, big_source, storage_pool, unique_name):
     pool, mount = tiny_pool
     result = run_module('libvirt_volume_clone', {
         'name': unique_name + '-copy.raw', 'pool': pool.name(), 'source': big_source,
