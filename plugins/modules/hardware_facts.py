@@ -40,19 +40,19 @@ attributes:
     description: Reads only; the same in check mode.
   diff_mode:
     support: none
+    description: Nothing is compared or changed.
   idempotent:
     support: full
     description: Changes nothing; always RV(ignore:changed=false).
   facts:
     support: full
+    description: Sets the fact C(virtlab_hardware).
 notes:
   - Run it as root to read the DIMM layout and SMART data; without root those sources are reported unavailable.
   - The tools come from the packages C(util-linux) (lsblk), C(dmidecode), C(smartmontools) and C(pciutils).
 seealso:
   - module: virtlab.infra.hardware_stress
   - module: virtlab.infra.hardware_report
-  - role: virtlab.infra.hardware_acceptance
-    description: Inventory, stress, report and acceptance in one role.
 """
 
 EXAMPLES = r"""

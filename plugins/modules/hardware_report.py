@@ -66,13 +66,13 @@ attributes:
     description: Evaluates the checks and returns the verdict and the table; writes no file.
   diff_mode:
     support: none
+    description: Each report is new; there is nothing to compare.
   idempotent:
     support: none
     description: Every run writes a new report, so it always reports RV(ignore:changed=true).
 seealso:
   - module: virtlab.infra.hardware_facts
   - module: virtlab.infra.hardware_stress
-  - role: virtlab.infra.hardware_acceptance
 """
 
 EXAMPLES = r"""

@@ -17,7 +17,7 @@ description:
     readable temperature (C(/sys/class/thermal), C(/sys/class/hwmon)) and the CPU thermal throttle counters every
     O(sample_interval) seconds.
   - Scans the kernel log (C(dmesg), else C(journalctl -k)) for machine-check, EDAC and I/O or PCIe errors before
-    and after the run; lines that appear during the run are returned as RV(kernel_log.new).
+    and after the run; lines that appear during the run are returned in RV(kernel_log) as C(new).
   - B(Never destructive by default.) The disk phase writes to its targets, so each target must be marked with
     O(disk_targets[].scratch=true); any target without it is refused before anything runs, naming the option.
     A mounted or otherwise used block device is refused even when marked scratch.
@@ -88,6 +88,7 @@ attributes:
     description: Validates the options and the disk targets and returns the commands in RV(plan); runs nothing.
   diff_mode:
     support: none
+    description: No state is compared.
   idempotent:
     support: full
     description: >-

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
 from typing import Any, Optional
 
 
@@ -59,13 +58,6 @@ class ModuleHost:
             return self.read(path).strip()
         except Unavailable:
             return None
-
-    @staticmethod
-    def spawn(args: list[str], output: Any) -> subprocess.Popen:
-        """Start a long-running tool in the background, its stdout and stderr going to the file ``output``."""
-        return subprocess.Popen(  # pylint: disable=consider-using-with  # the caller waits for it and kills it
-            args, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-            env=dict(os.environ, LC_ALL="C"))
 
     @staticmethod
     def glob(pattern: str) -> list[str]:

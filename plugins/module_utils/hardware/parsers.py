@@ -358,7 +358,7 @@ def parse_fio(text: str) -> dict[str, Any]:
     start = text.find("{")
     if start < 0:
         raise ValueError("no JSON in the fio output")
-    data = json.loads(text[start:])
+    data, _end = json.JSONDecoder().raw_decode(text[start:])  # stderr may follow the JSON
     jobs = []
     for job in data.get("jobs") or []:
         read = job.get("read") or {}

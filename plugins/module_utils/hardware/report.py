@@ -207,8 +207,8 @@ def _nic_checks(nics: list[dict[str, Any]], spec: dict[str, Any], sources: dict[
                 for key in ("nic_count_min", "nics_up_min", "nic_names_up", "nic_speed_mbps_min") if key in spec]
     counted = [n for n in nics if spec.get("nic_include_virtual") or n.get("physical")]
     up = [n for n in counted if n.get("link")]
-    listing = ", ".join("%s link=%s speed=%s" % (n["name"], "up" if n.get("link") else "down",
-                                                  n.get("speed_mbps") or "?") for n in counted) or "none"
+    listing = ", ".join("%s link=%s speed=%s" % (n["name"], "up" if n.get("link") else "down", n.get("speed_mbps") or "?")
+                        for n in counted) or "none"
     evidence = "/sys/class/net: " + listing
     checks: list[Any] = [
         _at_least("nic_count", spec.get("nic_count_min"), len(counted), evidence),
@@ -286,8 +286,8 @@ def render_table(host: str, result: dict[str, Any], generated: str) -> str:
     lines += ["", "VERDICT: %s%s" % (result["verdict"].upper(),
                                      " (failed: %s)" % ", ".join(result["failed"]) if result["failed"] else "")]
     if result["unknown"]:
-        lines.append("not determinable here: %s%s" % (", ".join(result["unknown"]),
-                                                       " (strict: counted as failures)" if result["strict"] else ""))
+        strict = " (strict: counted as failures)" if result["strict"] else ""
+        lines.append("not determinable here: %s%s" % (", ".join(result["unknown"]), strict))
     return "\n".join(lines) + "\n"
 
 

@@ -17,17 +17,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import (
-    ValidationError,
-    VirtlabError,
-    WaitTimeoutError,
-)
-from ansible_collections.virtlab.infra.plugins.module_utils.common.waiter import wait_until
+from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import ValidationError, VirtlabError
 from ansible_collections.virtlab.infra.plugins.module_utils.hardware.host import Unavailable
 from ansible_collections.virtlab.infra.plugins.module_utils.hardware.parsers import (
     parse_fio,
@@ -36,9 +31,6 @@ from ansible_collections.virtlab.infra.plugins.module_utils.hardware.parsers imp
     scan_kernel_log,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.hardware.sensors import read_kernel_log, take_sample
-
-# how often a running phase is polled for its end; samples are taken every sample_interval
-_POLL = 0.25
 
 
 @dataclass
@@ -245,34 +237,33 @@ class StressService:
         return phase
 
     def _run_phase(self, name: str, command: list[str], timeout: float) -> dict[str, Any]:
-        """Run ``command`` while sampling; the waiter ends it at ``timeout`` (the phase's time plus grace)."""
+        """Run ``command`` while a sampler thread records samples; ``timeout`` (coreutils) ends an overrun."""
         start = self.clock()
         self._sample(name, force=True)
-        with tempfile.TemporaryFile(mode="w+", prefix="virtlab-stress-") as output:
-            process = self.host.spawn(command, output)
-
-            def poll() -> Optional[int]:
-                self._sample(name)
-                return process.poll()
-
-            problems = []
-            try:
-                rc = wait_until(poll, lambda code: code is not None, timeout=timeout, interval=_POLL,
-                                description="%s to finish" % name)
-            except WaitTimeoutError:
-                rc = None
-                problems.append("did not finish within %ds; stopped" % timeout)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-            output.seek(0)
-            text = output.read()
+        stop = threading.Event()
+        sampler = threading.Thread(target=self._sample_until, args=(name, stop), daemon=True)
+        sampler.start()
+        limit = self.host.which("timeout")
+        try:
+            rc, out, err = self.host.run(
+                ([limit, "--kill-after=10", "%d" % timeout] if limit else []) + command)
+        finally:
+            stop.set()
+            sampler.join()
+        problems = []
+        if limit and rc in (124, 137):  # timeout's status for a command it had to stop (137: SIGKILL)
+            problems.append("did not finish within %ds; stopped" % timeout)
+        text = (out or "") + (err or "")
         elapsed = self.clock() - start
         self._sample(name, force=True)
         return {"name": name, "command": command, "rc": rc, "elapsed_s": round(elapsed, 2),
                 "started_at_s": round(start - self._t0, 2), "output": text, "output_tail": text.splitlines()[-20:],
                 "problems": problems, "passed": False}
+
+    def _sample_until(self, phase: str, stop: threading.Event) -> None:
+        """The sampler thread: one sample every ``interval`` seconds until ``stop`` is set."""
+        while not stop.wait(self.interval):
+            self._sample(phase, force=True)
 
     def _sample(self, phase: str, force: bool = False) -> None:
         now = self.clock()
