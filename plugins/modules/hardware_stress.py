@@ -85,7 +85,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Validates the options and the disk targets and returns the commands in RV(plan); runs nothing.
+    description: >-
+      Validates the options and the disk targets and returns the commands in RV(plan); runs nothing. A missing
+      tool is reported in RV(missing_tools) instead of failing, since the play may be about to install it.
   diff_mode:
     support: none
     description: No state is compared.
@@ -143,6 +145,11 @@ phases:
   returned: always
   type: list
   elements: dict
+missing_tools:
+  description: In check mode, the tools the run needs that the host lacks.
+  returned: check mode
+  type: list
+  elements: str
 samples:
   description:
     - Samples taken during the run, each with C(t) (seconds since the start), C(phase), C(load1), C(cpu_mhz_min),

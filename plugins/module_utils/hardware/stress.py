@@ -106,12 +106,20 @@ class StressService:
                     " the data on it. Set %s.scratch=true only for a disk or file whose content may be lost" % (path, option),
                     option=option + ".scratch")
             targets.append(self._validate_target(path, str(target.get("size") or "256M"), option))
-        if request.cpu_memory_duration and self.host.which("stress-ng") is None:
-            raise VirtlabError("stress-ng is not installed on the host (Debian/Ubuntu package stress-ng); it runs the"
-                               " CPU and memory phase (set cpu_memory_duration=0 to skip that phase)")
-        if targets and self.host.which("fio") is None:
-            raise VirtlabError("fio is not installed on the host (package fio); it runs the disk phase")
+        missing = self.missing_tools(request, targets)
+        if missing and not self.check_mode:  # in check mode a play may still be about to install them
+            raise VirtlabError("; ".join(missing))
         return targets
+
+    def missing_tools(self, request: StressRequest, targets: list[DiskTarget]) -> list[str]:
+        """What the run needs and the host lacks, one message per tool."""
+        missing = []
+        if request.cpu_memory_duration and self.host.which("stress-ng") is None:
+            missing.append("stress-ng is not installed on the host (Debian/Ubuntu package stress-ng); it runs the"
+                           " CPU and memory phase (set cpu_memory_duration=0 to skip that phase)")
+        if targets and self.host.which("fio") is None:
+            missing.append("fio is not installed on the host (package fio); it runs the disk phase")
+        return missing
 
     def _validate_target(self, path: str, size: str, option: str) -> DiskTarget:
         # fio's sizes: a positive number with an optional unit (256M, 1GiB) or a share of the device (50%)
@@ -153,6 +161,7 @@ class StressService:
         plan = self._plan(request, targets)
         if self.check_mode:
             return {"changed": False, "passed": None, "plan": plan, "phases": [], "samples": [],
+                    "missing_tools": self.missing_tools(request, targets),
                     "msg": "check mode: the stress phases were not run"}
         started = time.time()
         self.interval = request.sample_interval
