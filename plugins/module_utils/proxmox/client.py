@@ -485,13 +485,19 @@ class ProxmoxClient:
 
     # ------------------------------------------------------------------ vmid allocation
 
-    def create_with_vmid(self, vmid: Optional[int], create: Callable[[int], Any], *, attempts: int = 25) -> int:
+    def create_with_vmid(self, vmid: Optional[int], create: Callable[[int], Any], *, attempts: int = 25,
+                         name: Optional[str] = None, kind: Optional[str] = None) -> int:
         """Create a guest with the given vmid or with one allocated from /cluster/nextid; returns the vmid.
 
         ``create(vmid)`` makes the creating request (and waits for its task). Concurrent runs may
         get the same free id: when our request fails and the id now belongs to a guest, that guest
         is someone else's, so a new id is taken (with jittered backoff). A given vmid is never
         swapped for another one.
+
+        With ``name`` and ``kind`` (a guest wanted by name), concurrent runs that want the same guest
+        make it once: a twin that appeared since the caller looked is adopted instead of creating, the
+        guest that took our id is adopted when it is that twin, and after our create the guest with the
+        lowest vmid of that name wins -- a higher one of ours is removed again.
         """
         if vmid is not None:
             create(vmid)
@@ -499,17 +505,36 @@ class ProxmoxClient:
         allocator = self.allocator
         policy = RetryPolicy(attempts=attempts, base_delay=0.05, max_delay=1.0, retry_on=(ConflictError,))
 
+        def twins() -> list[Guest]:
+            return sorted((g for g in self.guests() if g.name == name and g.kind == kind), key=lambda g: g.vmid)
+
         def attempt() -> int:
             candidate = allocator.next() if allocator is not None else int(self.get("cluster/nextid"))
+            if name and allocator is None:
+                found = twins()
+                if found:
+                    return found[0].vmid
             try:
                 create(candidate)
             except (BackendError, ValidationError) as error:
-                if self.guest(candidate) is not None:
+                holder = self.guest(candidate)
+                if holder is not None:
                     if error.details.get("retried_after_drop"):
                         # our first request made it; only its answer was lost
                         return candidate
+                    if name and holder.name == name and holder.kind == kind:
+                        # a concurrent run made the very guest we want under this id
+                        return candidate
                     raise ConflictError("vmid %d was taken by another client" % candidate) from error
                 raise
+            if name and allocator is None:
+                found = twins()
+                if found and found[0].vmid != candidate:
+                    ours = self.guest(candidate)
+                    if ours is not None:
+                        self.run_task("delete", ours.path, purge=1, label="remove a twin of guest %d" % found[0].vmid,
+                                      **{"destroy-unreferenced-disks": 1})
+                    return found[0].vmid
             return candidate
 
         return call_with_retry(attempt, policy, sleep=self._sleep, clock=self._clock)

@@ -298,7 +298,7 @@ class LxcService(PowerMixin):
                 cleanup_guest(self.client, vmid, error)
                 raise
 
-        vmid = self.client.create_with_vmid(req.vmid, create)
+        vmid = self.client.create_with_vmid(req.vmid, create, name=req.hostname, kind="lxc")
         return self._after_create(vmid, req)
 
     def _create_params(self, req: LxcRequest, storage: str) -> dict[str, Any]:
@@ -377,7 +377,7 @@ class LxcService(PowerMixin):
                 cleanup_guest(self.client, vmid, error)
                 raise
 
-        vmid = self.client.create_with_vmid(req.vmid, create)
+        vmid = self.client.create_with_vmid(req.vmid, create, name=req.hostname, kind="lxc")
         result = self._after_create(vmid, req)
         result["clone_of"] = source.vmid
         return result

@@ -309,7 +309,7 @@ class VmService(PowerMixin):
                 cleanup_guest(self.client, vmid, error)
                 raise
 
-        vmid = self.client.create_with_vmid(req.vmid, create)
+        vmid = self.client.create_with_vmid(req.vmid, create, name=req.name, kind="qemu")
         return self._after_create(vmid, req)
 
     def _create_params(self, req: VmRequest) -> dict[str, Any]:
@@ -394,7 +394,7 @@ class VmService(PowerMixin):
                 cleanup_guest(self.client, vmid, error)
                 raise
 
-        vmid = self.client.create_with_vmid(req.vmid, create)
+        vmid = self.client.create_with_vmid(req.vmid, create, name=req.name, kind="qemu")
         result = self._after_create(vmid, req)
         result["clone_of"] = source.vmid
         return result

@@ -117,3 +117,26 @@ def test_slow_task_honours_task_timeout(run_module, pve, fakepve, ceph_template)
     assert result.get('upid', '').startswith('UPID:'), result
     # the clone still runs: it is not raced with a removal, and the message says what is left
     assert 'still being made' in result.get('cleanup', ''), result
+
+
+def test_two_playbooks_creating_the_same_guests_at_once_make_each_once(run_playbook, pve, fakepve, seed_template,
+                                                                       tmp_path):
+    """Two ansible-playbook runs want the same three containers at the same moment: no vmid is used twice and
+    no container is made twice; both runs end without error, and a third run changes nothing."""
+    import concurrent.futures
+    import json
+    template = seed_template()
+    playbook = tmp_path / 'guests.yml'
+    playbook.write_text(json.dumps([{
+        'name': 'Same guests', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [{'name': 'Containers', 'virtlab.infra.proxmox_lxc': dict(
+            pve, hostname='{{ item }}', ostemplate=template, storage='local-lvm'),
+            'loop': ['same01', 'same02', 'same03']}]}]))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _n: run_playbook(str(playbook)), range(2)))
+    assert [r['rc'] for r in runs] == [0, 0], [r['stdout'][-2000:] for r in runs]
+    names = sorted(c.name for c in fakepve.cts)
+    assert names == ['same01', 'same02', 'same03'], names
+    assert len({c.vmid for c in fakepve.cts}) == 3
+    third = run_playbook(str(playbook))
+    assert third['rc'] == 0 and third['stats'].get('changed', 0) == 0, third['stdout'][-2000:]
