@@ -3,8 +3,8 @@
 Covered elsewhere and not repeated here: a locked guest retried with backoff then done, and a lock that
 never goes (test_lxc.py); a failing start task reported with its log and the half-made guest removed
 (test_lxc.py, test_vm.py); placement away from an offline node and a clean error when it is named, for
-containers (test_lxc.py); several ansible processes creating guests at once, distinct vmids, no double
-create (test_lxc.py, test_vm.py).
+containers (test_lxc.py); several ansible processes creating different guests at once, distinct vmids
+(test_lxc.py, test_vm.py). Here: two playbooks creating the SAME guests at once, each made once.
 """
 
 import pytest
