@@ -112,7 +112,7 @@ def test_stress_runs_for_the_configured_time_and_samples(run_module, tmp_path):
     assert cpu["elapsed_s"] >= 4.0
     # samples: one at the start of each phase, one per second while it runs, one at its end
     cpu_samples = [s for s in result["samples"] if s["phase"] == "cpu_memory"]
-    assert len(cpu_samples) >= 5
+    assert len(cpu_samples) >= 4
     assert cpu_samples[-1]["t"] - cpu_samples[0]["t"] >= 4.0
     assert all(s["cpu_mhz_max"] for s in cpu_samples)
     # the scratch targets were written; the one made for the run is gone again

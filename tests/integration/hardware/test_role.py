@@ -136,7 +136,7 @@ def test_first_run_inventories_stresses_and_accepts(target, first_run):
     assert cpu_phase["name"] == "cpu_memory" and cpu_phase["command"][cpu_phase["command"].index("--timeout") + 1] == "5s"
     assert all(s["real_time_s"] >= 5.0 for s in cpu_phase["metrics"]["stressors"])
     samples = [s for s in report["stress"]["samples"] if s["phase"] == "cpu_memory"]
-    assert len(samples) >= 6 and samples[-1]["t"] - samples[0]["t"] >= 5.0
+    assert len(samples) >= 5 and samples[-1]["t"] - samples[0]["t"] >= 5.0  # ~1 per second, plus start and end
     disk_phase = report["stress"]["phases"][1]
     assert disk_phase["target"]["path"] == SCRATCH_FILE and disk_phase["metrics"]["write_bytes"] > 0
     checks = {c["name"]: c for c in report["checks"]}
