@@ -7,6 +7,7 @@ builds an image of busybox-static on `scratch`, so no base image has to be copie
 """
 
 import os
+import secrets
 import shutil
 import subprocess
 import threading
@@ -51,17 +52,23 @@ def test_disk_full_under_an_archive_is_a_clean_error_and_leaves_no_file(run_modu
 
 
 class PrivateDockerd(object):
-    """A dockerd of the test's own: start(), stop() (SIGTERM, waits), socket URL in .host."""
+    """A dockerd of the test's own: start(), stop() (SIGTERM, waits), socket URL in .host, its own bridge."""
 
     def __init__(self, root):
         self.root = root
         self.host = 'unix://%s/docker.sock' % root
         self.process = None
+        # its own bridge: with --bridge=none dockerd deletes the host's docker0, the shared engine's bridge
+        self.bridge = 'vltdk%s' % secrets.token_hex(4)
 
     def start(self):
+        if subprocess.run(['ip', 'link', 'show', self.bridge], capture_output=True, check=False).returncode:
+            subprocess.run(['ip', 'link', 'add', self.bridge, 'type', 'bridge'], check=True)
+            subprocess.run(['ip', 'addr', 'add', '10.254.%d.1/24' % secrets.randbelow(250), 'dev', self.bridge],
+                           check=True)
         argv = ['dockerd', '--data-root', '%s/data' % self.root, '--exec-root', '%s/exec' % self.root,
-                '--pidfile', '%s/dockerd.pid' % self.root, '-H', self.host, '--bridge=none', '--iptables=false',
-                '--ip6tables=false', '--ip-masq=false']
+                '--pidfile', '%s/dockerd.pid' % self.root, '-H', self.host, '--bridge', self.bridge,
+                '--iptables=false', '--ip6tables=false', '--ip-masq=false']
         with open('%s/dockerd.log' % self.root, 'ab') as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         import docker
@@ -85,16 +92,23 @@ class PrivateDockerd(object):
                 self.process.kill()
                 self.process.wait(10)
 
+    def remove_bridge(self):
+        subprocess.run(['ip', 'link', 'delete', self.bridge], capture_output=True, check=False)
+
 
 @pytest.fixture
 def private_dockerd(tmp_path_factory):
     # a short path: unix socket paths are limited to 108 bytes
     root = tmp_path_factory.mktemp('dk')
     engine = PrivateDockerd(str(root))
+    shared_bridge_before = os.path.exists('/sys/class/net/docker0')
     try:
         yield engine
+        # the shared engine's default bridge must survive a private engine
+        assert os.path.exists('/sys/class/net/docker0') == shared_bridge_before, 'the private dockerd removed docker0'
     finally:
         engine.stop()
+        engine.remove_bridge()
         subprocess.run(['umount', '-R', '%s/exec' % root], capture_output=True, check=False)
         shutil.rmtree(str(root), ignore_errors=True)
 
