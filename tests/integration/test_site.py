@@ -1,5 +1,7 @@
 """The main job on the embedded local inventory runs, and a second run changes nothing."""
 
+import os
+
 import requests
 
 
@@ -22,3 +24,9 @@ def test_site_is_idempotent_and_serves(run_playbook):
     assert sorted(row.split()[1] for row in rows) == ['alice', 'bob', 'carol'], lines
     # no cluster configured on the local inventory: the Proxmox part says it was skipped
     assert any(line.startswith('proxmox: skipped') for line in lines), lines
+    # Moodle on Docker: the web answers; without Moodle's code the summary says the app step was skipped
+    moodle = [line for line in lines if line.startswith('moodle: http://')]
+    assert len(moodle) == 1, lines
+    assert requests.get(moodle[0].split()[1], timeout=10).status_code < 500
+    if not os.environ.get('MOODLE_SRC'):
+        assert any(line.startswith('moodle: application step skipped') for line in lines), lines
