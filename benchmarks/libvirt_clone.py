@@ -18,7 +18,6 @@ Run: make bench-libvirt  (or: . scripts/lib.sh && virtlab_env && python benchmar
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import statistics
@@ -26,33 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 
 import libvirt
+from libvirt_golden import GiB, MiB, VIRTUAL, allocated, delete_prefixed, make_golden, run_playbook
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
-VIRTUAL = 20 * GiB
-WRITTEN = 2 * GiB
-CHUNK = 128 * MiB
 MANY = 100
 FLOOR_RUNS = 10
-
-
-def allocated(path: str) -> int:
-    return os.stat(path).st_blocks * 512
-
-
-def make_golden(pool, name: str) -> str:
-    xml = ("<volume><name>%s</name><capacity unit='bytes'>%d</capacity>"
-           "<target><format type='qcow2'/></target></volume>" % (name, VIRTUAL))
-    path = pool.createXML(xml, 0).path()
-    commands = []
-    for offset in range(0, WRITTEN, CHUNK):  # qemu-io rejects one 2 GiB write: chunks, spread over the disk
-        commands += ["-c", "write -P 0x%02x %d %d" % (1 + offset // CHUNK, offset * 4, CHUNK)]
-    subprocess.run(["qemu-io", "-f", "qcow2"] + commands + [path], check=True, capture_output=True)
-    pool.refresh(0)
-    return path
 
 
 def floor(golden: str, directory: str) -> tuple[float, int]:
@@ -64,44 +42,6 @@ def floor(golden: str, directory: str) -> tuple[float, int]:
         times.append(time.perf_counter() - started)
         sizes.append(allocated(target))
     return statistics.median(times), max(sizes)
-
-
-def run_playbook(tasks: list[dict]) -> list[tuple[str, float, dict]]:
-    playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
-        json.dump(playbook, handle)
-        path = handle.name
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
-    try:
-        completed = subprocess.run(
-            ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e",
-             "ansible_python_interpreter=" + sys.executable, path],
-            capture_output=True, text=True, env=env, check=False)
-    finally:
-        os.unlink(path)
-    report = json.loads(completed.stdout[completed.stdout.index("{"):])
-    rows = []
-    for task in report["plays"][0]["tasks"]:
-        result = task["hosts"]["localhost"]
-        if result.get("failed"):
-            raise SystemExit("task %r failed: %s" % (task["task"]["name"], result.get("msg")))
-        duration = task["task"]["duration"]
-        seconds = (_ts(duration["end"]) - _ts(duration["start"])).total_seconds()
-        rows.append((task["task"]["name"], seconds, result))
-    return rows
-
-
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def delete_prefixed(pool, prefix: str) -> None:
-    pool.refresh(0)
-    volumes = [v for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
-    volumes.sort(key=lambda v: "golden" in v.name())  # overlays before their backing file
-    for vol in volumes:
-        vol.delete(0)
 
 
 def main() -> int:
