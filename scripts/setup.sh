@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
     # engines and their tools
     docker.io docker-registry apache2-utils
     libvirt-daemon-system libvirt-dev pkg-config qemu-system-x86 qemu-utils
+    # libvirt NAT networks with DHCP (the libvirt inventory test makes one) need dnsmasq
+    dnsmasq-base
     # base images, cloud-init seeds, the tiny TCG guest (kernel + busybox initramfs)
     debootstrap xorriso linux-image-amd64 busybox-static cpio e2fsprogs
     # clients used by roles and tests; build tools for libvirt-python
