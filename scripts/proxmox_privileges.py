@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Write docs/security.md's table of the Proxmox VE privileges each module needs.
 
 The endpoints each module calls are listed here (read from plugins/module_utils/proxmox/); their
 permissions come from the official API schema (apidata.json of pve-docs, a copy under
-../shared/proxmox-api/ or the path given). Usage: scripts/proxmox_privileges.py [apidata.json] > table.md
+../shared/proxmox-api/ or the path given). Usage: python scripts/proxmox_privileges.py [apidata.json] > table.md
 """
 
 import json
