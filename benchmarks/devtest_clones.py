@@ -28,7 +28,7 @@ import tempfile
 import time
 
 import libvirt
-from libvirt_golden import GiB, VIRTUAL, WRITTEN, allocated, delete_prefixed, make_golden, run_playbook
+from _libvirt_golden import GiB, VIRTUAL, WRITTEN, allocated, delete_prefixed, make_golden, run_playbook
 
 CLONES = 50
 PEER_RUNS = 3

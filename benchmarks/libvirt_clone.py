@@ -27,7 +27,7 @@ import tempfile
 import time
 
 import libvirt
-from libvirt_golden import GiB, MiB, VIRTUAL, allocated, delete_prefixed, make_golden, run_playbook
+from _libvirt_golden import GiB, MiB, VIRTUAL, allocated, delete_prefixed, make_golden, run_playbook
 
 MANY = 100
 FLOOR_RUNS = 10

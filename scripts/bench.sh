@@ -12,12 +12,13 @@ python "$VIRTLAB_ROOT/scripts/install_collections.py" --requirements "$VIRTLAB_R
 cd "$VIRTLAB_ROOT"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-    for file in benchmarks/*.py; do names+=("$(basename "$file" .py)"); done
+    # benchmarks/_*.py are helpers the benchmarks import, not benchmarks
+    for file in benchmarks/[!_]*.py; do names+=("$(basename "$file" .py)"); done
 fi
 status=0
 for name in "${names[@]}"; do
     file="benchmarks/${name}.py"
-    [ -f "$file" ] || file="$(find benchmarks -maxdepth 1 -name "${name}_*.py" | head -n 1)"
+    [ -f "$file" ] || file="$(find benchmarks -maxdepth 1 -name "${name}_*.py" ! -name '_*' | sort | head -n 1)"
     if [ -z "$file" ] || [ ! -f "$file" ]; then die "no benchmark named $name"; fi
     log "=== benchmark $file ==="
     PYTHONPATH="$VIRTLAB_STATE/collections:$VIRTLAB_STATE/deps" python "$file" || status=1
