@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
 from datetime import datetime
+
+import libvirt
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
@@ -24,6 +27,21 @@ CHUNK = 128 * MiB
 def allocated(path: str) -> int:
     """Bytes the file really takes (what ``qemu-img info`` calls actual-size)."""
     return os.stat(path).st_blocks * 512
+
+
+def open_bench_pool():
+    """(connection, pool, prefix): the pool $VIRTLAB_POOL_NAME and a fresh vlt-bench- prefix for the run's volumes.
+
+    Fails early when the peer (community.libvirt virt_volume) cannot run: it needs lxml.
+    """
+    try:
+        import lxml  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    except ImportError:
+        raise SystemExit("the peer (community.libvirt virt_volume) needs lxml in this Python: pip install lxml") from None
+    libvirt.registerErrorHandler(lambda _c, _e: None, None)
+    conn = libvirt.open(os.environ.get("LIBVIRT_DEFAULT_URI", "qemu:///system"))
+    pool = conn.storagePoolLookupByName(os.environ.get("VIRTLAB_POOL_NAME", "virtlab"))
+    return conn, pool, "vlt-bench-%s-" % secrets.token_hex(3)
 
 
 def make_golden(pool, name: str) -> str:

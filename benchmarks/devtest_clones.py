@@ -20,15 +20,13 @@ Run: make bench-devtest  (or: . scripts/lib.sh && virtlab_env && python benchmar
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import sys
 import tempfile
 import time
 
-import libvirt
-from _libvirt_golden import GiB, VIRTUAL, WRITTEN, allocated, delete_prefixed, make_golden, run_playbook
+from _libvirt_golden import (GiB, VIRTUAL, WRITTEN, allocated, delete_prefixed, make_golden, open_bench_pool,
+                             run_playbook)
 
 CLONES = 50
 PEER_RUNS = 3
@@ -40,15 +38,8 @@ def gib(value: float) -> str:
 
 
 def main() -> int:
-    try:
-        import lxml  # noqa: F401  pylint: disable=unused-import
-    except ImportError:
-        raise SystemExit("the peer (community.libvirt virt_volume) needs lxml in this Python: pip install lxml")
-    libvirt.registerErrorHandler(lambda _c, _e: None, None)
-    conn = libvirt.open(os.environ.get("LIBVIRT_DEFAULT_URI", "qemu:///system"))
-    pool_name = os.environ.get("VIRTLAB_POOL_NAME", "virtlab")
-    pool = conn.storagePoolLookupByName(pool_name)
-    prefix = "vlt-bench-%s-" % secrets.token_hex(3)
+    conn, pool, prefix = open_bench_pool()
+    pool_name = pool.name()
     golden_name = prefix + "golden.qcow2"
     ledger_dir = tempfile.mkdtemp(prefix="vlt-bench-ledger-")
     try:

@@ -19,15 +19,14 @@ Run: make bench-libvirt  (or: . scripts/lib.sh && virtlab_env && python benchmar
 from __future__ import annotations
 
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import libvirt
-from _libvirt_golden import GiB, MiB, VIRTUAL, allocated, delete_prefixed, make_golden, run_playbook
+from _libvirt_golden import (GiB, MiB, VIRTUAL, allocated, delete_prefixed, make_golden, open_bench_pool,
+                             run_playbook)
 
 MANY = 100
 FLOOR_RUNS = 10
@@ -45,15 +44,8 @@ def floor(golden: str, directory: str) -> tuple[float, int]:
 
 
 def main() -> int:
-    try:
-        import lxml  # noqa: F401  pylint: disable=unused-import
-    except ImportError:
-        raise SystemExit("the peer (community.libvirt virt_volume) needs lxml in this Python: pip install lxml")
-    libvirt.registerErrorHandler(lambda _c, _e: None, None)
-    conn = libvirt.open(os.environ.get("LIBVIRT_DEFAULT_URI", "qemu:///system"))
-    pool_name = os.environ.get("VIRTLAB_POOL_NAME", "virtlab")
-    pool = conn.storagePoolLookupByName(pool_name)
-    prefix = "vlt-bench-%s-" % secrets.token_hex(3)
+    conn, pool, prefix = open_bench_pool()
+    pool_name = pool.name()
     golden_name = prefix + "golden.qcow2"
     try:
         started = time.perf_counter()
