@@ -16,6 +16,10 @@ description:
     it is neither deleted nor overwritten while they exist; the task fails and lists them, unless
     O(split_dependents=true) makes them independent first.
   - To clone volumes, use M(virtlab.infra.libvirt_volume_clone).
+  - Refuses, naming O(name) (O(format) when given), and leaves it as it is, an existing volume of that name that is
+    not what the task makes - one with a backing file (an overlay such as a linked clone) or of another format than
+    O(format), the image's format with O(import_from), or V(qcow2); only such a volume of its own is grown or,
+    with O(force=true), overwritten.
 author:
   - virtlab.infra contributors (@virtlab)
 options:

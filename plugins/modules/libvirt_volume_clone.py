@@ -20,6 +20,12 @@ description:
     clone holds its lock and the split fails.
   - Idempotent by the backing chain - an existing linked clone of the same source is left alone; a volume of
     the same name with another backing file fails, naming O(source).
+  - Refuses, and leaves it as it is, an existing volume of a clone's name that is not this task's clone - an
+    overlay of another file (naming O(source)), a volume without backing file when a linked clone is asked (naming
+    O(mode)), or, for O(mode=full) or O(split=true), an independent volume of another format or smaller than the
+    source (naming O(name) or O(names)).
+  - Refuses (naming O(source) and the domains) to make a new clone of a source that a running or paused domain has
+    attached writable, since the source would change under the clone, unless O(running_source=snapshot).
   - O(names) makes or removes many clones of one source in one task.
   - A clone that other volumes use as backing file is protected - O(state=absent) fails and lists them unless
     O(split_dependents=true).
@@ -75,13 +81,29 @@ options:
         failing.
     type: bool
     default: false
+  running_source:
+    description:
+      - What to do when a new clone is to be made of a source that a running (or paused) domain has attached
+        writable.
+      - V(refuse) fails, naming O(source) and the domain, and changes nothing.
+      - V(snapshot) first takes an external disk-only snapshot of that disk of the running domain (no snapshot
+        metadata, atomic) - the domain keeps running, but from then on writes to a new qcow2 overlay
+        C(<source stem>.live-<UTC time>.qcow2) in the source's pool, whose backing file is the source; its live and
+        persistent definitions point at that overlay. The source file no longer changes and becomes a read-only
+        base of both the domain's overlay and the clones, so it is protected from deletion while they exist. The
+        clones hold the source's content at that moment. RV(source_snapshot) names the overlay.
+      - In check mode, V(snapshot) predicts the overlay and changes nothing.
+      - Refused as well when more than one running domain writes the source.
+    type: str
+    choices: [refuse, snapshot]
+    default: refuse
 extends_documentation_fragment:
   - virtlab.infra.libvirt
   - virtlab.infra.libvirt.attributes
 notes:
   - Splitting runs C(qemu-img) on the libvirt host, so O(split) and O(split_dependents) need a local O(uri).
   - Do not write to a source volume while linked clones use it (for example by running a guest on it); keep
-    golden volumes read-only.
+    golden volumes read-only. Only domains attached to the source when a clone is made are seen.
 """
 
 EXAMPLES = r"""
@@ -164,6 +186,17 @@ volumes:
       description: With O(state=absent), the volumes split before the deletion.
       type: list
       elements: dict
+source_snapshot:
+  description:
+    - With O(running_source=snapshot), when the source was frozen for a new clone - the running domain, its disk,
+      the source file (now a read-only base) and the new overlay the domain writes to (predicted in check mode).
+  returned: when a running domain's disk was (or in check mode would be) frozen
+  type: dict
+  sample:
+    domain: web1
+    target: vda
+    source: /var/lib/libvirt/images/web1.qcow2
+    overlay: /var/lib/libvirt/images/web1.live-20260101T120000Z.qcow2
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -189,6 +222,7 @@ ARGUMENT_SPEC = {
     "capacity": {"type": "str"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "split_dependents": {"type": "bool", "default": False},
+    "running_source": {"type": "str", "choices": ["refuse", "snapshot"], "default": "refuse"},
 }
 
 

@@ -14,11 +14,20 @@
   the volume is ever needed. qemu-img's image locking refuses the split while a running
   guest has the volume open. It runs on the libvirt host, so it needs a local URI;
 * a volume that other volumes use as backing file is *protected*: deleting or overwriting
-  it is refused, naming the dependents, unless the caller asks to split them first.
+  it is refused, naming the dependents, unless the caller asks to split them first;
+* a source that a running (or paused) domain has attached writable is not a consistent source: its
+  content changes under the clone. ``running_writers`` finds those domains; ``freeze_running_source``
+  takes an external disk-only snapshot of that disk (libvirt ``snapshotCreateXML`` with
+  DISK_ONLY | NO_METADATA | ATOMIC): the domain then writes to a new qcow2 overlay
+  ``<source stem>.live-<UTC time>.qcow2`` in the source's pool, whose backing file is the source, and
+  the source becomes a stable read-only base that can be cloned.
 """
 
 from __future__ import annotations
 
+import datetime
+import os
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
@@ -29,14 +38,46 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import
     ConflictError,
     ValidationError,
 )
+from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import RetryPolicy, call_with_retry
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection import (
     LibvirtConnection,
     translate_errors,
 )
-from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import parse_volume_xml, volume_xml
+from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import (
+    parse_volume_xml,
+    parse_xml,
+    volume_xml,
+)
 
 PARALLEL = 8
 IMAGE_FORMATS = ("raw", "qcow2", "qed", "vmdk", "vdi", "vpc", "vhdx", "iso")
+# libvirtd refuses to refresh a pool while it builds a volume in it (another full copy, for example):
+# refreshes and scans that refresh are retried for up to two minutes
+REFRESH_RETRY = RetryPolicy(attempts=None, timeout=120.0, base_delay=0.5, max_delay=5.0,
+                            retry_on=(BackendError,))
+RUNNING_SOURCE_CHOICES = ("refuse", "snapshot")
+# flag values (stable ABI), named here so this file loads without libvirt-python
+_LIST_ACTIVE = 1                # VIR_CONNECT_LIST_DOMAINS_ACTIVE
+_SNAPSHOT_NO_METADATA = 4       # VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
+_SNAPSHOT_DISK_ONLY = 16        # VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
+_SNAPSHOT_ATOMIC = 128          # VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC
+
+
+def refresh_pool(pool: Any) -> None:
+    """Refresh a pool (files put into its directory by hand become volumes), retried while libvirtd builds
+    a volume in it."""
+    def refresh() -> None:
+        with translate_errors(f"storage pool {pool.name()}"):
+            pool.refresh(0)
+    call_with_retry(refresh, REFRESH_RETRY)
+
+
+def describe_volume(facts: dict[str, Any]) -> str:
+    """What a volume holds, for messages about an existing volume: format, virtual size, backing file."""
+    text = f"{facts.get('format')}, {facts.get('capacity')} bytes virtual"
+    if facts.get("backing"):
+        return f"{text}, an overlay of {facts['backing']} ({facts.get('backing_format') or 'unknown format'})"
+    return f"{text}, no backing file"
 
 
 def volume_facts(vol: Any, pool_name: Optional[str] = None) -> dict[str, Any]:
@@ -75,6 +116,103 @@ def dependents_of(connection: LibvirtConnection, path: str) -> list[dict[str, st
 
 def describe_dependents(dependents: list[dict[str, str]]) -> str:
     return ", ".join(f"{d['pool']}/{d['name']}" for d in dependents)
+
+
+def _disk_path(connection: LibvirtConnection, source: Optional[ET.Element]) -> Optional[str]:
+    """The file or device behind a domain disk's ``<source>`` (a pool volume is looked up)."""
+    if source is None:
+        return None
+    if source.get("file") or source.get("dev"):
+        return source.get("file") or source.get("dev")
+    if source.get("pool") and source.get("volume"):
+        pool = connection.pool(source.get("pool"))
+        vol = connection.volume(pool, source.get("volume")) if pool is not None else None
+        if vol is not None:
+            with translate_errors(f"volume {source.get('volume')}"):
+                return vol.path()
+    return None
+
+
+def running_writers(connection: LibvirtConnection, paths: list[str]) -> list[dict[str, str]]:
+    """The running or paused domains that have one of ``paths`` attached writable (the top of a disk, not a
+    backing file in its chain; read-only disks and CD-ROMs do not count): ``[{domain, target, path}]``."""
+    wanted = {os.path.normpath(p) for p in paths if p}
+    found: list[dict[str, str]] = []
+    if not wanted:
+        return found
+    with translate_errors("listing running domains"):
+        domains = list(connection.conn.listAllDomains(_LIST_ACTIVE))
+    for dom in domains:
+        with translate_errors(f"domain {dom.name()}"):
+            root = parse_xml(dom.XMLDesc(0))
+        for disk in root.findall("devices/disk"):
+            if disk.get("device") not in (None, "disk", "lun") or disk.find("readonly") is not None:
+                continue
+            path = _disk_path(connection, disk.find("source"))
+            if path and os.path.normpath(path) in wanted:
+                target = disk.find("target")
+                found.append({"domain": dom.name(), "target": target.get("dev") if target is not None else "",
+                              "path": path})
+    return found
+
+
+def describe_writers(writers: list[dict[str, str]]) -> str:
+    return ", ".join(f"{w['domain']} (disk {w['target']})" for w in writers)
+
+
+def _utc_stamp() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def live_overlay_name(source_name: str, stamp: Optional[str] = None) -> str:
+    stem = source_name.rsplit(".", 1)[0] if "." in source_name else source_name
+    return f"{stem}.live-{stamp or _utc_stamp()}.qcow2"
+
+
+def freeze_running_source(connection: LibvirtConnection, pool: Any, source_name: str, writer: dict[str, str],
+                          *, check_mode: bool, option: str = "running_source") -> dict[str, str]:
+    """Make ``writer['path']`` a stable base: an external disk-only snapshot of that disk of the running domain
+    (no snapshot metadata, atomic). The domain's disk (live and persistent definition) becomes a new qcow2
+    overlay in ``pool`` whose backing file is the old file; nothing else of the domain changes. Returns
+    ``{domain, target, source, overlay}`` (in check mode the overlay that would be made)."""
+    with translate_errors(f"storage pool {pool.name()}"):
+        directory = parse_xml(pool.XMLDesc(0)).findtext("target/path")
+    if not directory:
+        raise ValidationError(f"storage pool {pool.name()} has no target directory for the domain's new overlay",
+                              option=option)
+    name = live_overlay_name(source_name)
+    overlay = os.path.join(directory, name)
+    if connection.volume(pool, name) is not None:
+        raise ConflictError(f"{option}: volume {pool.name()}/{name} already exists; run the task again",
+                            details={"option": option})
+    out = {"domain": writer["domain"], "target": writer["target"], "source": writer["path"], "overlay": overlay}
+    if check_mode:
+        return out
+    dom = connection.domain(writer["domain"])
+    if dom is None:
+        raise ConflictError(f"{option}: domain {writer['domain']} disappeared", details={"option": option})
+    with translate_errors(f"domain {writer['domain']}"):
+        root = parse_xml(dom.XMLDesc(0))
+    snapshot = ET.Element("domainsnapshot")
+    ET.SubElement(snapshot, "description").text = f"virtlab.infra: freeze {writer['path']} as a clone source"
+    disks = ET.SubElement(snapshot, "disks")
+    for disk in root.findall("devices/disk"):
+        target = disk.find("target")
+        dev = target.get("dev") if target is not None else None
+        if not dev:
+            continue
+        if dev == writer["target"]:
+            entry = ET.SubElement(disks, "disk", name=dev, snapshot="external")
+            ET.SubElement(entry, "driver", type="qcow2")
+            ET.SubElement(entry, "source", file=overlay)
+        else:
+            ET.SubElement(disks, "disk", name=dev, snapshot="no")
+    with translate_errors(f"snapshot of disk {writer['target']} of running domain {writer['domain']}",
+                          option=option):
+        dom.snapshotCreateXML(ET.tostring(snapshot, encoding="unicode"),
+                              _SNAPSHOT_DISK_ONLY | _SNAPSHOT_NO_METADATA | _SNAPSHOT_ATOMIC)
+    refresh_pool(pool)
+    return out
 
 
 # run_command(argv) -> (rc, stdout, stderr), e.g. AnsibleModule.run_command
@@ -178,12 +316,20 @@ class VolumeCloneService:
     def ensure(self) -> dict[str, Any]:
         self._validate_names()
         pool = self.connection.require_pool(self.params["pool"])
+        frozen: list[dict[str, str]] = []
         if self.params["state"] == "absent":
             results = self._absent_all(pool)
         else:
             source = self._source()
             with translate_errors(f"storage pool {self.params['pool']}"):
                 existing = set(pool.listVolumes())
+            if any(name not in existing for name in self.names):
+                # a file put into the pool's directory by hand is a volume (and a foreign one) after a refresh
+                refresh_pool(pool)
+                with translate_errors(f"storage pool {self.params['pool']}"):
+                    existing = set(pool.listVolumes())
+            if any(name not in existing for name in self.names):
+                frozen = self._guard_running_source(source)
             results = self._present_all(pool, source, existing)
         changed = any(r.pop("changed") for r in results)
         befores = {r["name"]: r.pop("before") for r in results}
@@ -196,7 +342,31 @@ class VolumeCloneService:
         }
         if self.params.get("name"):
             out["volume"] = results[0]
+        if self.params["state"] == "present" and frozen:
+            out["source_snapshot"] = frozen[0]
         return out
+
+    def _guard_running_source(self, source: dict[str, Any]) -> list[dict[str, str]]:
+        """A new clone needs a source that nothing writes to: refuse one a running domain has attached writable,
+        or (``running_source=snapshot``) freeze it first with an external disk-only snapshot of that disk."""
+        writers = running_writers(self.connection, [source["path"]])
+        if not writers:
+            return []
+        where = f"volume {source['pool']}/{source['name']} ({source['path']})"
+        if self.params.get("running_source") != "snapshot":
+            raise ConflictError(
+                f"source: {where} is attached writable to the running domain(s) {describe_writers(writers)}; a clone "
+                "of it would not be consistent (its content changes under the clone). Shut the domain down, or set "
+                "running_source=snapshot to move the domain onto a new overlay first",
+                details={"option": "source", "domains": writers})
+        if len(writers) > 1:
+            raise ConflictError(
+                f"running_source: {where} is attached writable to more than one running domain "
+                f"({describe_writers(writers)}); one snapshot cannot freeze it for all of them",
+                details={"option": "running_source", "domains": writers})
+        source_pool = self.connection.require_pool(source["pool"], option="source_pool")
+        return [freeze_running_source(self.connection, source_pool, source["name"], writers[0],
+                                      check_mode=self.check_mode)]
 
     # ---------------------------------------------------------------- helpers
 
@@ -267,6 +437,11 @@ class VolumeCloneService:
         """Existing clones are checked one by one; new linked/full clones are made concurrently (libvirtd
         builds volumes of one pool in parallel), in batches of ``PARALLEL``; results keep the order of names."""
         capacity = self._capacity(source)
+        for name in self.names:
+            if name in existing:    # every foreign volume is refused before the first clone is made
+                vol = self.connection.volume(pool, name)
+                if vol is not None:
+                    self._check_own(name, volume_facts(vol, self.params["pool"]), source)
         new = [n for n in self.names if n not in existing]
         if self.check_mode or self.params["split"] or len(new) < 2:
             return [self._present(pool, source, name, name in existing) for name in self.names]
@@ -297,15 +472,8 @@ class VolumeCloneService:
 
         facts = volume_facts(vol, self.params["pool"])
         before = dict(facts)
-        if facts["backing"] and facts["backing"] != source["path"]:
-            raise ValidationError(
-                f"volume {name} already exists as a linked clone of {facts['backing']}, not of "
-                f"{source['path']}; choose another name or delete it first", option="source")
+        self._check_own(name, facts, source)
         changed = False
-        if facts["backing"] is None and mode == "linked" and not split:
-            raise ValidationError(
-                f"volume {name} already exists and is not a linked clone (it was split or copied in full); "
-                "set split=true to accept an independent volume, or delete it first", option="mode")
         if facts["backing"] and mode == "full" and not split:
             raise ValidationError(
                 f"volume {name} already exists as a linked clone of {source['path']}; set split=true to make it "
@@ -324,6 +492,28 @@ class VolumeCloneService:
             else:
                 facts["backing"] = None
         return self._result(name, facts, changed, before, source=source["path"], split=facts["backing"] is None)
+
+    def _check_own(self, name: str, facts: dict[str, Any], source: dict[str, Any]) -> None:
+        """An existing volume of a clone's name is this task's clone only when its backing file is the source
+        (a linked clone), or, when a full or split clone is asked for, when it is an independent volume of the
+        format such a clone has and at least the source's size. Anything else is foreign: refused, left alone."""
+        holds = f"volume {self.params['pool']}/{name} already exists ({describe_volume(facts)})"
+        if facts["backing"] and facts["backing"] != source["path"]:
+            raise ValidationError(
+                f"{holds}: it is not a linked clone of {source['path']}; it is left alone - choose another name "
+                "or delete it first", option="source")
+        if facts["backing"]:
+            return
+        if self.params["mode"] == "linked" and not self.params["split"]:
+            raise ValidationError(
+                f"{holds}: it is not a linked clone (it was split, copied in full or made otherwise); it is left "
+                "alone - set split=true to accept an independent volume, or delete it first", option="mode")
+        wanted = "qcow2" if self.params["mode"] == "linked" else (self.params.get("format") or source["format"])
+        if facts["format"] != wanted or facts["capacity"] < source["capacity"]:
+            raise ValidationError(
+                f"{holds}: it cannot be a {self.params['mode']} clone of {source['path']} ({wanted}, at least "
+                f"{source['capacity']} bytes); it is left alone - choose another name or delete it first",
+                option="name" if self.params.get("name") else "names")
 
     def _create(self, pool: Any, source: dict[str, Any], name: str, capacity: int) -> dict[str, Any]:
         mode = self.params["mode"]

@@ -16,6 +16,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import
     delete_protected,
     dependents_of,
     describe_dependents,
+    describe_volume,
     volume_facts,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection import (
@@ -170,12 +171,32 @@ class VolumeService:
 
     # ---------------------------------------------------------------- update / delete
 
-    def _update(self, pool: Any, vol: Any, before: dict[str, Any]) -> dict[str, Any]:
+    def _check_own(self, before: dict[str, Any]) -> None:
+        """An existing volume of the requested name is this task's volume only when it is what the task makes:
+        an independent volume (no backing file) of the requested format - O(format), else the image's format
+        with O(import_from), else qcow2. Anything else (another format, an overlay such as a linked clone) is
+        foreign: the task fails, naming the option, and leaves it as it is."""
+        holds = f"volume {self.params['pool']}/{self.params['name']} already exists ({describe_volume(before)})"
+        source = self.params.get("import_from")
         fmt = self.params.get("format")
         if fmt and fmt != before["format"]:
-            raise ValidationError(
-                f"volume {self.params['name']} exists as {before['format']}; a volume's format cannot be changed",
-                option="format")
+            raise ValidationError(f"{holds}; a volume's format cannot be changed, it is left alone", option="format")
+        if before["backing"]:
+            what = f"the image {source}" if source else "an empty volume"
+            raise ValidationError(f"{holds}: it is not {what} made by this task; it is left alone - choose another "
+                                  "name or delete it first", option="name")
+        wanted = fmt or (inspect_image(source)["format"] if source else "qcow2")
+        if wanted != before["format"]:
+            if source:
+                hint = "choose another name or delete it first"
+                what = f"the {wanted} image {source}"
+            else:
+                hint = f"choose another name, give format={before['format']} if it is yours, or delete it first"
+                what = f"an empty {wanted} volume"
+            raise ValidationError(f"{holds}: it is not {what}; it is left alone - {hint}", option="name")
+
+    def _update(self, pool: Any, vol: Any, before: dict[str, Any]) -> dict[str, Any]:
+        self._check_own(before)
         after = dict(before)
         changed = False
         if self.params.get("capacity") is not None:
