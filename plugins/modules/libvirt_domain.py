@@ -17,6 +17,12 @@ description:
     as a change, a different memory size, disk or NIC does. Elements the options do not mention are kept.
   - Diff mode shows the normalised XML before and after (UUID, aliases, addresses and security labels left out).
   - Changes to a running domain's definition apply at its next boot; RV(restart_required) says so.
+  - A domain this module defines records that in its C(<metadata>). A same-name domain without any virtlab.infra
+    record there (made elsewhere) is left alone; a task that gives a definition (O(xml) or the structured options)
+    then refuses, naming O(name) and saying what the domain holds, when that definition differs from the domain's -
+    it is never redefined. A task whose definition already holds, or that gives none (only O(state), O(labels),
+    O(autostart)), works on it as on its own. A C(<name>-cidata.iso) volume that the domain does not record as its
+    seed is refused too (naming O(name)).
 author:
   - virtlab.infra contributors (@virtlab)
 options:

@@ -16,6 +16,9 @@ description:
     disks then become backing files - keep the source shut off as a template, and its disks are protected from
     deletion while clones use them. O(mode=full) copies the disks.
   - CD-ROMs and read-only disks are shared, not copied.
+  - Refuses, naming O(name) and leaving it as it is, a same-name domain without the clone record of this module,
+    and an existing volume named like one of the clone's disks; refuses, naming O(source), a source whose disks
+    another running domain has attached writable (the copy would not be consistent).
   - The clone records its source in its metadata, so a re-run changes nothing and an existing domain of that name
     made from another source is an error naming O(source).
   - Remove a clone with M(virtlab.infra.libvirt_domain) (O(virtlab.infra.libvirt_domain#module:state=absent),

@@ -8,6 +8,13 @@ is applied onto the domain's current persistent XML (``xml.apply_desired``); whe
 nothing the domain is left alone, otherwise the merged XML is defined. So libvirt's own
 defaults (controllers, PCI addresses, the versioned machine type...) never count as drift,
 while a changed memory size, disk or NIC does. ``diff`` shows the normalised XML before/after.
+
+A domain this module defines carries ``<virtlab:domain>`` in its ``<metadata>``. A same-name domain with no
+record of virtlab.infra there (none of the ``https://github.com/virtlab/infra/libvirt/...`` elements: this
+one, labels, seed, clone, devtest) is *foreign*: a task that gives a definition may meet it only when the
+definition already holds (nothing to change; a re-run of a task that adopted it stays a no-op); a
+definition that differs is refused, naming ``name`` and saying what the domain holds, and the domain is
+left as it was (also its seed volume: a ``<name>-cidata.iso`` the domain does not record is foreign too).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import
     CommandRunner,
     dependents_of,
     describe_dependents,
+    describe_volume,
     volume_facts,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection import (
@@ -43,6 +51,7 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import (
     apply_desired,
     normalise_domain_xml,
     parse_xml,
+    scaled_int,
     volume_xml,
 )
 
@@ -59,6 +68,8 @@ _BUS_PREFIX = {"virtio": "vd", "sata": "sd", "scsi": "sd", "usb": "sd", "ide": "
 LABELS_NS = "https://github.com/virtlab/infra/libvirt/labels"
 CLONE_NS = "https://github.com/virtlab/infra/libvirt/clone"
 SEED_NS = "https://github.com/virtlab/infra/libvirt/seed"
+DOMAIN_NS = "https://github.com/virtlab/infra/libvirt/domain"
+VIRTLAB_NS_PREFIX = "https://github.com/virtlab/infra/libvirt/"
 _METADATA_ELEMENT = 2      # VIR_DOMAIN_METADATA_ELEMENT
 _AFFECT_CONFIG = 2         # VIR_DOMAIN_AFFECT_CONFIG
 
@@ -76,6 +87,32 @@ def labels_xml(labels: dict[str, Any]) -> str:
     for key in sorted(labels):
         ET.SubElement(root, "label", key=str(key), value="" if labels[key] is None else str(labels[key]))
     return ET.tostring(root, encoding="unicode")
+
+
+def virtlab_records(root: ET.Element) -> list[str]:
+    """The virtlab.infra records (namespaces) in a domain's ``<metadata>``; empty for a domain made elsewhere."""
+    return [child.tag[1:].split("}", 1)[0] for child in root.findall("metadata/*")
+            if child.tag.startswith("{" + VIRTLAB_NS_PREFIX)]
+
+
+def with_domain_record(xml: str) -> str:
+    """``xml`` with the ``<virtlab:domain>`` record of a domain defined by ``libvirt_domain``."""
+    root = ET.fromstring(xml)
+    metadata = root.find("metadata")
+    if metadata is None:
+        metadata = ET.SubElement(root, "metadata")
+    if metadata.find(f"{{{DOMAIN_NS}}}domain") is None:
+        ET.SubElement(metadata, f"{{{DOMAIN_NS}}}domain", module="virtlab.infra.libvirt_domain")
+    return ET.tostring(root, encoding="unicode")
+
+
+def describe_domain(root: ET.Element, state: str) -> str:
+    """What a domain holds, for messages about an existing domain: type, memory, vCPUs, disks, state."""
+    memory = scaled_int(root.find("memory"), "KiB")
+    disks = ", ".join(f"{d['target']}={d['path'] or (d['pool'] or '') + '/' + (d['volume'] or '')}"
+                      for d in disk_sources(root)) or "none"
+    return (f"type {root.get('type')}, {memory // 1024 ** 2 if memory is not None else '?'} MiB, "
+            f"{root.findtext('vcpu') or '?'} vCPU(s), disks {disks}, {state}")
 
 
 def domain_state(dom: Any) -> str:
@@ -272,6 +309,12 @@ class DomainService:
             recorded = seed.get("sha256") if seed is not None else None
         if vol is not None and recorded == digest:
             return None
+        if vol is not None and recorded is None:
+            holds = describe_volume(volume_facts(vol))
+            raise ValidationError(
+                f"volume {spec['pool']}/{self._seed_volume_name()} already exists ({holds}) "
+                f"and is not the cloud-init seed of domain {self.name} (the domain records no seed); it is left alone "
+                "- choose another name or delete the volume first", option="name")
         result["changed"] = True
         result.setdefault("changes", []).append("cloud_init")
         if self.check_mode:
@@ -356,6 +399,8 @@ class DomainService:
             after_xml, after_state = "", "absent"
         else:
             desired = self.desired_xml(dom is not None)
+            if dom is not None and desired is not None:
+                self._check_own(dom, desired)
             seed_digest = self._ensure_seed(dom, result)
             try:
                 dom, after_xml = self._define(dom, before_xml, desired, result)
@@ -398,6 +443,22 @@ class DomainService:
 
     # ---------------------------------------------------------------- definition
 
+    def _check_own(self, dom: Any, desired: str) -> None:
+        """Refuse to redefine a foreign domain (no virtlab record in its metadata) whose definition differs."""
+        with translate_errors(f"domain {self.name}"):
+            current = dom.XMLDesc(_XML_INACTIVE | _XML_SECURE)
+        root = parse_xml(current)
+        if virtlab_records(root):
+            return
+        _merged, changes = apply_desired(current, desired, option="xml")
+        if not changes:
+            return
+        raise ValidationError(
+            f"domain {self.name} already exists and was not defined by virtlab.infra (no virtlab record in its "
+            f"<metadata>); it holds {describe_domain(root, domain_state(dom))}; the task's definition differs in "
+            f"{', '.join(changes)}; it is left alone - choose another name or remove that domain first",
+            option="name", details={"changes": changes})
+
     def _define(self, dom: Optional[Any], before_xml: str, desired: Optional[str],
                 result: dict[str, Any]) -> tuple[Optional[Any], str]:
         if dom is None:
@@ -407,6 +468,7 @@ class DomainService:
                     "to define it", option="xml")
             result["changed"] = True
             result.setdefault("changes", []).append("defined")
+            desired = with_domain_record(desired)
             after_xml = normalise_domain_xml(desired)
             if self.check_mode:
                 return None, after_xml

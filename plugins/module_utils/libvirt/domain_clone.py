@@ -8,7 +8,10 @@ The clone gets the source's definition with a new name, a new UUID and new MAC a
 disk: linked (a qcow2 overlay on the source's disk, O(1)) or full. CD-ROMs and read-only
 disks are shared. The clone records where it came from in its ``<metadata>``
 (``<virtlab:clone source=... source_uuid=... mode=...>``); that record makes a re-run a no-op
-and a different source a clear error. Nothing half-made stays behind on failure.
+and a different source a clear error. A same-name domain without that record is foreign and refused
+(naming ``name``); so is an existing volume of a clone disk's name. A source disk that another running
+domain has attached writable is refused (naming ``source``): its clone would not be consistent.
+Nothing half-made stays behind on failure.
 """
 
 from __future__ import annotations
@@ -17,13 +20,21 @@ import xml.etree.ElementTree as ET
 from typing import Any, Optional
 
 from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import ConflictError, ValidationError
-from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import make_clone, predict_clone, volume_facts
+from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import (
+    describe_volume,
+    describe_writers,
+    make_clone,
+    predict_clone,
+    running_writers,
+    volume_facts,
+)
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection import (
     LibvirtConnection,
     translate_errors,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.domain import (
     CLONE_NS,
+    describe_domain,
     domain_facts,
     domain_state,
 )
@@ -68,6 +79,12 @@ class DomainCloneService:
         if self.params.get("pool"):
             self.connection.require_pool(self.params["pool"])
         plan = self._plan(root)
+        writers = running_writers(self.connection, [entry["source"] for entry in plan])
+        if writers:
+            raise ConflictError(
+                f"source: disks of {self.params['source']} are attached writable to the running domain(s) "
+                f"{describe_writers(writers)}; a clone of them would not be consistent - shut those down first",
+                details={"option": "source", "domains": writers})
         new_xml = self._new_xml(root, plan, source_uuid)
         result: dict[str, Any] = {
             "changed": True,
@@ -108,8 +125,10 @@ class DomainCloneService:
             root = parse_xml(dom.XMLDesc(_XML_INACTIVE))
         record = clone_record(root)
         if record is None:
-            raise ValidationError(f"domain {self.name} exists and is not a clone made by this module; choose another "
-                                  "name", option="name")
+            raise ValidationError(
+                f"domain {self.name} already exists and is not a clone made by this module (no <virtlab:clone> record "
+                f"in its metadata); it holds {describe_domain(root, domain_state(dom))}; it is left alone - choose "
+                "another name", option="name")
         if record.get("source_uuid") != source_uuid:
             raise ValidationError(
                 f"domain {self.name} exists as a clone of {record.get('source')!r} ({record.get('source_uuid')}), not of "
@@ -155,9 +174,13 @@ class DomainCloneService:
             pool = self.connection.require_pool(pool_name)
             extension = "qcow2" if self.mode == "linked" else (facts["format"] if facts["format"] != "raw" else "img")
             volume_name = f"{self.name}-{target}.{extension}"
-            if self.connection.volume(pool, volume_name) is not None:
-                raise ConflictError(f"name: volume {pool_name}/{volume_name} already exists; remove it or choose "
-                                    "another name for the clone")
+            existing = self.connection.volume(pool, volume_name)
+            if existing is not None:
+                holds = describe_volume(volume_facts(existing))
+                raise ConflictError(
+                    f"name: volume {pool_name}/{volume_name} already exists ({holds}) "
+                    "and is not a disk of a clone made by this task; it is left alone - remove it or choose another "
+                    "name for the clone", details={"option": "name"})
             predicted = predict_clone(facts, self.mode)
             plan.append({"target": target, "source": facts["path"], "pool_name": pool_name, "volume": volume_name,
                          "format": predicted["format"], "mode": self.mode, "path": None,
