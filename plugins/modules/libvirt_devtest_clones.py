@@ -21,6 +21,10 @@ description:
     O(ledger_dir). It is locked with C(flock) for the whole run and written atomically after every change.
     Only volumes listed in it are changed or removed; a volume of another owner with a clone's name is refused.
   - A version or clone that other volumes use as backing file is never deleted (the run fails, naming them).
+  - Refuses, naming O(clones[].name) and saying what it holds, an existing volume or domain with a clone's name that
+    is not the set's - not in the ledger, or in it but no longer an overlay of the ledger's version (a split clone -
+    no longer the same file); refuses, naming O(golden_version), a version volume not in the ledger, and, naming
+    O(golden), a golden that a running domain has attached writable; all are left as they are.
   - With O(golden_domain) every clone is also a whole machine - a domain of its own on the clone volume.
   - Returns a savings report (per clone logical size, real added bytes and seconds; totals against full copies)
     and the same as a text table.

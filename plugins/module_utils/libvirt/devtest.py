@@ -16,7 +16,14 @@
   libvirt host, beside the pool: ``<parent of the pool's directory>/.virtlab-devtest/<pool>/<set>.json``
   (or ``ledger_dir``/<pool>/<set>.json), written atomically (temporary file + rename) after every
   change and guarded by ``flock`` on ``<set>.lock`` for the whole run. Only volumes listed in the
-  ledger are ever changed or removed; the ledger needs a local ``uri``.
+  ledger are ever changed or removed; the ledger needs a local ``uri``;
+* a volume is the set's clone only when the ledger lists it *and* it still is what the set made: an
+  overlay of the ledger's version volume (a split clone: the same file, by inode, as when it was made).
+  A volume of that name that replaced it behind the set's back is foreign, like any volume or domain
+  not in the ledger: refused (naming ``clones[N].name``) and left alone. A clone's domain is removed only
+  while its ``<virtlab:devtest>`` record names this set and clone;
+* a golden that a running domain has attached writable is refused (naming ``golden``) before a version
+  is frozen from it: the copy would not be consistent.
 """
 
 from __future__ import annotations
@@ -34,15 +41,23 @@ from ansible_collections.virtlab.infra.plugins.module_utils.common.devtest impor
     format_time,
     utcnow,
 )
-from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import BackendError, ValidationError
-from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import RetryPolicy, call_with_retry
+from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import (
+    BackendError,
+    ConflictError,
+    ValidationError,
+)
+from ansible_collections.virtlab.infra.plugins.module_utils.common.retry import call_with_retry
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.clone import (
-    CommandRunner,
     IMAGE_FORMATS,
+    REFRESH_RETRY,
+    CommandRunner,
     delete_protected,
     dependents_index,
+    describe_volume,
+    describe_writers,
     flatten,
     make_clone,
+    running_writers,
     volume_facts,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.connection import (
@@ -53,10 +68,6 @@ from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.domain impor
 from ansible_collections.virtlab.infra.plugins.module_utils.libvirt.xml import parse_xml, volume_xml
 
 LEDGER_VERSION = 1
-# libvirtd refuses to refresh a pool while it builds a volume in it (another full copy, for example):
-# refreshes and scans that refresh are retried for up to two minutes
-REFRESH_RETRY = RetryPolicy(attempts=None, timeout=120.0, base_delay=0.5, max_delay=5.0,
-                            retry_on=(BackendError,))
 _METADATA = ("user", "set", "version", "created", "expires", "address", "split", "domain")
 DEVTEST_NS = "https://github.com/virtlab/infra/libvirt/devtest"
 _XML_INACTIVE_SECURE = 2 | 1   # VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE
@@ -86,6 +97,7 @@ class LibvirtCloneBackend(CloneBackend):
         self._index: Optional[dict[str, list[dict[str, str]]]] = None
         self._gone: set[str] = set()
         self._template: Optional[ET.Element] = None
+        self._replaced: dict[str, str] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -205,15 +217,25 @@ class LibvirtCloneBackend(CloneBackend):
     def freeze_version(self, label: str) -> dict[str, Any]:
         golden = self._golden()
         name = self.version_name(label)
-        if self._volume(name) is not None:
-            raise ValidationError(f"volume {name} for version {label} exists but is not in the ledger of set "
-                                  f"{self.set_name}; remove or rename it", option="golden_version")
+        existing = self._volume(name)
+        if existing is not None:
+            raise ValidationError(f"volume {self.pool_name}/{name} for version {label} already exists "
+                                  f"({describe_volume(volume_facts(existing))}) but is not in the ledger of set "
+                                  f"{self.set_name}; it is left alone - remove or rename it", option="golden_version")
+        writers = running_writers(self.connection, [golden["path"]])
+        if writers:
+            raise ConflictError(
+                f"golden: volume {golden['pool']}/{golden['name']} is attached writable to the running domain(s) "
+                f"{describe_writers(writers)}; a version frozen from it would not be consistent - shut the domain "
+                "down first", details={"option": "golden", "domains": writers})
+        vol = None
         try:
             with translate_errors(f"freezing version {label} as volume {name}"):
                 vol = self.pool.createXMLFrom(volume_xml(name, golden["logical_size"], "qcow2"), golden["vol"], 0)
                 os.chmod(vol.path(), 0o444)
         except BaseException:
-            self._discard(name)
+            if vol is not None:     # only what this run made: a volume that appeared meanwhile is not ours
+                self._discard(name)
             raise
         created = self._now()
         self.ledger["versions"] = [v for v in self.ledger["versions"] if v["version"] != label]
@@ -235,11 +257,37 @@ class LibvirtCloneBackend(CloneBackend):
 
     # ------------------------------------------------------------ clones
 
+    def _version_path(self, version: Optional[str]) -> Optional[str]:
+        entry = next((v for v in self.ledger["versions"] if v["version"] == version), None)
+        vol = self._volume(entry["volume"]) if entry is not None else None
+        if vol is None:
+            return None
+        with translate_errors(f"volume {entry['volume']}"):
+            return vol.path()
+
+    def _is_own_clone(self, entry: dict[str, Any], facts: dict[str, Any]) -> bool:
+        """The volume is still what the set made: an overlay of its version, or (split) the same file."""
+        if facts["backing"]:
+            return facts["backing"] == self._version_path(entry.get("version"))
+        if not entry.get("split") or facts["format"] != "qcow2":
+            return False
+        if entry.get("inode") is None:
+            return True      # split by an older release, which recorded no inode
+        try:
+            return os.stat(facts["path"]).st_ino == entry["inode"]
+        except OSError:
+            return False
+
     def _measure_clone(self, name: str, entry: dict[str, Any]) -> Optional[dict[str, Any]]:
         vol = self._volume(name)
         if vol is None:
             return None
         facts = volume_facts(vol, self.pool_name)
+        if not self._is_own_clone(entry, facts):
+            # replaced behind the set's back: foreign, never measured, changed or removed as the set's clone
+            self._replaced[name] = (f"volume {self.pool_name}/{name} ({describe_volume(facts)}), which replaced "
+                                    f"the clone of set {self.set_name} that the ledger records")
+            return None
         record = {key: entry.get(key) for key in _METADATA}
         record.update({"name": name, "split": bool(entry.get("split")), "path": facts["path"],
                        "backing": facts["backing"], "logical_size": facts["capacity"],
@@ -257,8 +305,12 @@ class LibvirtCloneBackend(CloneBackend):
     def foreign(self, name: str) -> Optional[str]:
         if any(v["volume"] == name for v in self.ledger["versions"]):
             return f"version volume {self.pool_name}/{name} of set {self.set_name}"
-        if self._volume(name) is not None:
-            return f"volume {self.pool_name}/{name}, which is not in the ledger of set {self.set_name}"
+        if name in self._replaced:
+            return self._replaced[name]
+        vol = self._volume(name)
+        if vol is not None:
+            return (f"volume {self.pool_name}/{name} ({describe_volume(volume_facts(vol))}), which is not in the "
+                    f"ledger of set {self.set_name}")
         if self.params.get("golden_domain") and self.connection.domain(self.domain_name(name)) is not None:
             return f"domain {self.domain_name(name)}, which is not in the ledger of set {self.set_name}"
         return None
@@ -268,9 +320,12 @@ class LibvirtCloneBackend(CloneBackend):
         name = clone["name"]
         domain_xml = self._domain_template() if self.params.get("golden_domain") else None
         dom = None
+        vol = None
         try:
             vol = make_clone(self.pool, source, name, "linked")
             entry = {key: clone.get(key) for key in _METADATA}
+            with translate_errors(f"volume {name}"):
+                entry["inode"] = os.stat(vol.path()).st_ino
             if domain_xml is not None:
                 with translate_errors(f"volume {name}"):
                     path = vol.path()
@@ -285,7 +340,8 @@ class LibvirtCloneBackend(CloneBackend):
             if dom is not None:
                 with contextlib.suppress(Exception):
                     undefine(dom)
-            self._discard(name)
+            if vol is not None:     # only what this run made: a volume that appeared meanwhile is not ours
+                self._discard(name)
             raise
         return self._measure_clone(name, self.ledger["clones"][name]) or {}
 
@@ -293,6 +349,7 @@ class LibvirtCloneBackend(CloneBackend):
         domain = (self.ledger["clones"].get(clone["name"]) or {}).get("domain")
         dom = self.connection.domain(domain) if domain else None
         if dom is not None:
+            self._check_own_domain(dom, clone["name"])
             with translate_errors(f"domain {domain}"):
                 if dom.isActive():
                     dom.destroy()   # the set's own clone: teardown, reset and refresh mean it goes
@@ -328,6 +385,15 @@ class LibvirtCloneBackend(CloneBackend):
         return record
 
     # ------------------------------------------------------------ domains
+
+    def _check_own_domain(self, dom: Any, clone_name: str) -> None:
+        with translate_errors(f"domain {dom.name()}"):
+            record = parse_xml(dom.XMLDesc(_XML_INACTIVE_SECURE)).find(f"metadata/{{{DEVTEST_NS}}}devtest")
+        if record is None or record.get("set") != self.set_name or record.get("volume") != clone_name:
+            raise ConflictError(
+                f"action: domain {dom.name()} is not the domain of clone {clone_name} of set {self.set_name} any more "
+                f"(its <virtlab:devtest> record: {dict(record.attrib) if record is not None else 'none'}); it is "
+                "left alone - remove or rename it", details={"option": "action"})
 
     def domain_name(self, clone_name: str) -> str:
         return clone_name[: -len(self.name_suffix)] if clone_name.endswith(self.name_suffix) else clone_name
