@@ -67,6 +67,57 @@ def tools():
     return Tools
 
 
+def _without_atime(xml):
+    """A volume's XML without its access time (reading the file to hash it may move it)."""
+    import re
+    return re.sub(r'<atime>[^<]*</atime>', '', xml)
+
+
+def volume_fingerprint(conn, pool_name, name):
+    """Everything that shows whether a volume was touched: sha256 of the file, qemu-img's format, virtual size
+    and backing file, the file's inode, mode, mtime and ctime, and libvirt's XML of it (without atime)."""
+    pool = conn.storagePoolLookupByName(pool_name)
+    pool.refresh(0)
+    vol = pool.storageVolLookupByName(name)
+    path = vol.path()
+    xml = _without_atime(vol.XMLDesc(0))
+    info = Tools.info(path)
+    stat = os.stat(path)
+    return {'path': path, 'sha256': Tools.sha256(path), 'format': info['format'],
+            'virtual-size': info['virtual-size'], 'backing': info.get('backing-filename'),
+            'backing-format': info.get('backing-filename-format'), 'inode': stat.st_ino,
+            'mode': stat.st_mode, 'mtime': stat.st_mtime_ns, 'ctime': stat.st_ctime_ns, 'xml': xml}
+
+
+def domain_fingerprint(conn, name):
+    """Everything that shows whether a domain was touched: its full inactive XML (XMLDesc, with secure parts),
+    state, autostart, persistence and, while it runs, its live XML."""
+    dom = conn.lookupByName(name)
+    active = bool(dom.isActive())
+    return {'inactive_xml': dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE),
+            'state': dom.state()[0], 'autostart': dom.autostart(), 'persistent': dom.isPersistent(),
+            'live_xml': dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE) if active else None}
+
+
+@pytest.fixture(scope='session')
+def fingerprint(libvirt_conn):
+    """``fingerprint.volume(pool, name)`` and ``fingerprint.domain(name)``: compare them before/after a task."""
+    class Fingerprint(object):
+        @staticmethod
+        def volume(pool, name):
+            return volume_fingerprint(libvirt_conn, pool, name)
+
+        @staticmethod
+        def domain(name):
+            return domain_fingerprint(libvirt_conn, name)
+
+        @staticmethod
+        def names(prefix):
+            """Domains and volumes (of every active pool) whose names start with ``prefix``, sorted."""
+            return sorted(leftovers(libvirt_conn, prefix))
+    return Fingerprint
+
+
 @pytest.fixture(scope='session')
 def pool_name(storage_pool):
     return storage_pool.name()
