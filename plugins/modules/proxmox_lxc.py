@@ -18,6 +18,13 @@ description:
   - Without O(vmid) a free id is taken from the cluster, safely when several runs create at the same time.
   - Without O(node) the container goes to the online node with the most free memory that has the storages.
   - A create or clone that fails on the way removes what it made.
+  - Refuses, before any write, to touch a container that is not the one the task describes, naming the vmid
+    and what it holds - when O(vmid) holds a container of another host name (unless O(rename=true)) or a VM;
+    when the container found is the O(clone) source itself; when a task that creates (O(clone) or
+    O(ostemplate)) finds a template and does not ask for O(state=template); when the container records another
+    source (tag C(virtlab-clone-of-<vmid>), written on every clone) or is a linked clone of another template;
+    when an O(ostemplate) task finds a clone; when the task gives no O(hostname) and the container carries no
+    record of its O(clone) source. A container without such a record is recognised by its host name.
 author:
   - virtlab.infra contributors (@virtlab)
 extends_documentation_fragment:
@@ -158,7 +165,9 @@ options:
     description: Resource pool of a new container (at creation only).
     type: str
   tags:
-    description: Tags (lower-cased, compared as a set).
+    description:
+      - Tags (lower-cased, compared as a set). The tag C(virtlab-clone-of-<vmid>) is the module's record of a
+        clone's source; it is kept when the tags change and cannot be given here.
     type: list
     elements: str
   description:
@@ -201,6 +210,12 @@ options:
     description: With O(state=absent), also remove the container from backup jobs, HA and replication.
     type: bool
     default: true
+  rename:
+    description:
+      - Rename the container found by O(vmid) to O(hostname) when its host name differs. Without it, a O(vmid)
+        holding a container of another host name is refused as someone else's guest.
+    type: bool
+    default: false
 notes:
   - Pool membership, O(password), O(ssh_public_keys) and O(unprivileged) apply when the container is created.
   - Containers are not migrated between nodes by this module; a different O(node) for an existing one warns.
@@ -350,6 +365,7 @@ def main() -> None:
             "shutdown_timeout": {"type": "int", "default": 60},
             "force_stop": {"type": "bool", "default": True},
             "purge": {"type": "bool", "default": True},
+            "rename": {"type": "bool", "default": False},
         }),
         mutually_exclusive=[("ostemplate", "clone")],
         required_one_of=[("vmid", "hostname")],

@@ -13,8 +13,12 @@ description:
   - Creates a VM, or clones one from a template (linked or full, to another node and storage), by vmid or name.
   - An existing VM is found by O(vmid), else by O(name). Its configuration is compared with the options given;
     only differences are written, so a second identical run reports no change (diff mode shows them).
-  - When O(clone) is given with a O(vmid) that already exists holding another guest, the module fails
-    instead of reporting the template or that guest as the clone.
+  - Refuses, before any write, to touch a VM that is not the one the task describes, naming the vmid and what
+    it holds - when O(vmid) holds a VM of another name (unless O(rename=true)) or a container; when the VM
+    found is the O(clone) source itself; when a task that creates (O(clone) or O(disks)) finds a template
+    and does not ask for O(state=template); when the VM records another source (tag
+    C(virtlab-clone-of-<vmid>), written on every clone) or is a linked clone of another template. A VM without
+    such a record is recognised by its name.
   - Disks grow when asked for more and are never shrunk.
   - O(state=stopped) shuts the guest down cleanly within O(shutdown_timeout), then stops it when O(force_stop).
   - A VM on another node than O(node) is migrated (online when it runs) unless O(migrate=false).
@@ -47,6 +51,12 @@ options:
     description: Migrate an existing VM found on another node than O(node).
     type: bool
     default: true
+  rename:
+    description:
+      - Rename the VM found by O(vmid) to O(name) when its name differs. Without it, a O(vmid) holding a VM
+        of another name is refused as someone else's guest.
+    type: bool
+    default: false
   clone:
     description: Id or name of the VM or template to clone.
     type: str
@@ -91,7 +101,9 @@ options:
     description: Start the VM when its node boots.
     type: bool
   tags:
-    description: Tags (lower-cased, compared as a set).
+    description:
+      - Tags (lower-cased, compared as a set). The tag C(virtlab-clone-of-<vmid>) is the module's record of a
+        clone's source; it is kept when the tags change and cannot be given here.
     type: list
     elements: str
   description:
@@ -344,6 +356,7 @@ def main() -> None:
             "name": {"type": "str"},
             "node": {"type": "str"},
             "migrate": {"type": "bool", "default": True},
+            "rename": {"type": "bool", "default": False},
             "clone": {"type": "str"},
             "full": {"type": "bool"},
             "storage": {"type": "str"},

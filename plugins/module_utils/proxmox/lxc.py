@@ -16,9 +16,14 @@ from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.client impor
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.guest import (
     POWER_STATES,
     PowerMixin,
+    check_name,
+    check_own_guest,
     cleanup_guest,
     clone_source,
     config_changes,
+    find_source,
+    tags_value,
+    tags_with_source,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.netconf import (
     check_address,
@@ -57,6 +62,7 @@ class LxcRequest:
     shutdown_timeout: int = 60
     force_stop: bool = True
     purge: bool = True
+    rename: bool = False
 
     @classmethod
     def from_params(cls, p: Mapping[str, Any]) -> "LxcRequest":
@@ -89,10 +95,7 @@ class LxcRequest:
             config["nameserver"] = " ".join(check_address(a, version=None, option="nameservers[%d]" % n)
                                             for n, a in enumerate(p["nameservers"]))
         if p.get("tags") is not None:
-            for tag in p["tags"]:
-                if not re.fullmatch(r"[a-z0-9_][a-z0-9_\-+.]*", tag.lower()):
-                    raise ValidationError("%r is not a valid tag" % tag, option="tags")
-            config["tags"] = ";".join(sorted(set(t.lower() for t in p["tags"])))
+            config["tags"] = tags_value(p["tags"])
         if p.get("features"):
             known = ("nesting", "keyctl", "fuse", "mknod", "force_rw_sys", "mount")
             features: dict[str, Any] = {}
@@ -124,7 +127,8 @@ class LxcRequest:
                    storage=p.get("storage"), rootfs_size=rootfs_size, password=p.get("password"),
                    ssh_public_keys=keys or None, unprivileged=p.get("unprivileged", True), pool=p.get("pool"),
                    config=config, mounts=mounts, shutdown_timeout=p.get("shutdown_timeout", 60),
-                   force_stop=p.get("force_stop", True), purge=p.get("purge", True))
+                   force_stop=p.get("force_stop", True), purge=p.get("purge", True),
+                   rename=bool(p.get("rename")))
 
     def desired_config(self) -> dict[str, Any]:
         desired = {k: v for k, v in self.config.items() if v is not None}
@@ -160,6 +164,8 @@ class LxcService(PowerMixin):
 
     def ensure(self, req: LxcRequest) -> dict[str, Any]:
         guest = self.client.find_guest(vmid=req.vmid, name=req.hostname, kind="lxc", option="hostname")
+        if guest is not None and req.vmid is not None:
+            check_name(guest, name=req.hostname, rename=req.rename)
         if req.state == "absent":
             return self._absent(guest, req)
         if guest is None:
@@ -186,13 +192,21 @@ class LxcService(PowerMixin):
         view["template"] = bool(guest.template)
         return view
 
-    def _update(self, guest: Guest, req: LxcRequest, *, created: bool = False) -> dict[str, Any]:
+    def _update(self, guest: Guest, req: LxcRequest, *, created: bool = False,
+                clone_of: Optional[int] = None) -> dict[str, Any]:
+        config = self.client.guest_config(guest)
+        if not created:
+            check_own_guest(guest, config, source=find_source(self.client, req.clone, kind="lxc"),
+                            creates=bool(req.clone or req.ostemplate), from_template=bool(req.ostemplate),
+                            state=req.state, name=req.hostname, name_option="hostname")
         if req.node and req.node != guest.node and not created:
             self.warnings.append("container %d lives on node %s, not %s; it is left there (migration of containers"
                                  " is not done by this module)" % (guest.vmid, guest.node, req.node))
-        config = self.client.guest_config(guest)
         before = self._current_view(guest, config)
         desired = req.desired_config()
+        tags = tags_with_source(config.get("tags"), desired.get("tags"), clone_of)
+        if tags is not None:
+            desired["tags"] = tags
         new_mounts = {k: m for k, m in req.mounts.items() if k not in config}
         for key in new_mounts:
             desired.pop(key, None)
@@ -325,13 +339,15 @@ class LxcService(PowerMixin):
                                       "ro": _flag(mount["ro"])}, "volume", order=("mp",))
         return params
 
-    def _after_create(self, vmid: int, req: LxcRequest) -> dict[str, Any]:
-        """Bring a just-made container to the requested config and state; remove it if that fails."""
+    def _after_create(self, vmid: int, req: LxcRequest, clone_of: Optional[int] = None) -> dict[str, Any]:
+        """Bring a just-made container to the requested config and state; remove it if that fails.
+
+        A clone gets the record of its source (``clone_of``) in its tags."""
         try:
             guest = self.client.guest(vmid)
             if guest is None:
                 raise VirtlabError("container %d vanished right after its creation" % vmid)
-            result = self._update(guest, req, created=True)
+            result = self._update(guest, req, created=True, clone_of=clone_of)
         except VirtlabError as error:
             cleanup_guest(self.client, vmid, error)
             raise
@@ -378,6 +394,6 @@ class LxcService(PowerMixin):
                 raise
 
         vmid = self.client.create_with_vmid(req.vmid, create, name=req.hostname, kind="lxc")
-        result = self._after_create(vmid, req)
+        result = self._after_create(vmid, req, clone_of=source.vmid)
         result["clone_of"] = source.vmid
         return result

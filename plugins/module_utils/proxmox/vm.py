@@ -12,18 +12,19 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from ansible_collections.virtlab.infra.plugins.module_utils.common.diff import make_diff
-from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import (
-    ConflictError,
-    ValidationError,
-    VirtlabError,
-)
+from ansible_collections.virtlab.infra.plugins.module_utils.common.errors import ValidationError, VirtlabError
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.client import Guest, ProxmoxClient
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.guest import (
     POWER_STATES,
     PowerMixin,
+    check_name,
+    check_own_guest,
     cleanup_guest,
     clone_source,
     config_changes,
+    find_source,
+    tags_value,
+    tags_with_source,
 )
 from ansible_collections.virtlab.infra.plugins.module_utils.proxmox.netconf import (
     check_address,
@@ -64,6 +65,7 @@ class VmRequest:
     force_stop: bool = True
     purge: bool = True
     migrate: bool = True
+    rename: bool = False
 
     @classmethod
     def from_params(cls, p: Mapping[str, Any]) -> "VmRequest":
@@ -90,7 +92,7 @@ class VmRequest:
         if p.get("agent") is not None:
             config["agent"] = {"enabled": _flag(p["agent"])}
         if p.get("tags") is not None:
-            config["tags"] = ";".join(sorted(set(t.lower() for t in p["tags"])))
+            config["tags"] = tags_value(p["tags"])
         if p.get("nameservers") is not None:
             config["nameserver"] = " ".join(check_address(a, version=None, option="nameservers[%d]" % n)
                                             for n, a in enumerate(p["nameservers"]))
@@ -129,7 +131,7 @@ class VmRequest:
                    pool=p.get("pool"), cipassword=p.get("cipassword"), config=config, nics=nics, disks=disks,
                    cloudinit_storage=p.get("cloudinit_storage"), shutdown_timeout=p.get("shutdown_timeout", 120),
                    force_stop=p.get("force_stop", True), purge=p.get("purge", True),
-                   migrate=p.get("migrate", True))
+                   migrate=p.get("migrate", True), rename=bool(p.get("rename")))
 
 
 def _flag(value: Any) -> Optional[int]:
@@ -166,10 +168,8 @@ class VmService(PowerMixin):
 
     def ensure(self, req: VmRequest) -> dict[str, Any]:
         guest = self.client.find_guest(vmid=req.vmid, name=None if req.vmid else req.name, kind="qemu")
-        if guest is not None and req.clone and req.vmid is not None and guest.name != req.name:
-            raise ConflictError(
-                "vmid %d already exists and holds %r, not the clone %r; choose another vmid or remove it"
-                % (guest.vmid, guest.name, req.name), details={"vmid": guest.vmid})
+        if guest is not None and req.vmid is not None:
+            check_name(guest, name=req.name, rename=req.rename)
         if req.state == "absent":
             if guest is None:
                 return {"changed": False, "vmid": req.vmid, "state": "absent", "diff": {"before": {}, "after": {}}}
@@ -184,8 +184,12 @@ class VmService(PowerMixin):
 
     # ------------------------------------------------------------------ update
 
-    def _changes(self, config: Mapping[str, Any], req: VmRequest) -> tuple[dict[str, Any], dict[str, int]]:
+    def _changes(self, config: Mapping[str, Any], req: VmRequest,
+                 clone_of: Optional[int] = None) -> tuple[dict[str, Any], dict[str, int]]:
         desired = {k: v for k, v in req.config.items() if v is not None}
+        tags = tags_with_source(config.get("tags"), desired.get("tags"), clone_of)
+        if tags is not None:
+            desired["tags"] = tags
         props_keys: dict[str, Optional[str]] = {"agent": "enabled"}
         changes = config_changes(config, desired, props_keys)
         for key, want in req.nics.items():
@@ -216,10 +220,15 @@ class VmService(PowerMixin):
             changes[slot] = "%s:cloudinit" % req.cloudinit_storage
         return changes, resizes
 
-    def _update(self, guest: Guest, req: VmRequest, *, created: bool = False) -> dict[str, Any]:
+    def _update(self, guest: Guest, req: VmRequest, *, created: bool = False,
+                clone_of: Optional[int] = None) -> dict[str, Any]:
         config = effective_config(self.client, guest)
+        if not created:
+            check_own_guest(guest, config, source=find_source(self.client, req.clone, kind="qemu"),
+                            creates=bool(req.clone or req.disks), from_template=False, state=req.state,
+                            name=req.name, name_option="name")
         before = dict(config, status=guest.status, node=guest.node, template=guest.template)
-        changes, resizes = self._changes(config, req)
+        changes, resizes = self._changes(config, req, clone_of)
         after = dict(before)
         after.update(changes)
         for slot, size in resizes.items():
@@ -348,7 +357,7 @@ class VmService(PowerMixin):
         result.update(extra)
         return result
 
-    def _after_create(self, vmid: int, req: VmRequest) -> dict[str, Any]:
+    def _after_create(self, vmid: int, req: VmRequest, clone_of: Optional[int] = None) -> dict[str, Any]:
         try:
             guest = self.client.guest(vmid)
             if guest is None:
@@ -356,7 +365,7 @@ class VmService(PowerMixin):
             if req.clone and req.cipassword:
                 self.client.locked_call(guest, lambda: self.client.put(guest.path + "/config",
                                                                        cipassword=req.cipassword))
-            result = self._update(guest, req, created=True)
+            result = self._update(guest, req, created=True, clone_of=clone_of)
         except VirtlabError as error:
             cleanup_guest(self.client, vmid, error)
             raise
@@ -395,6 +404,6 @@ class VmService(PowerMixin):
                 raise
 
         vmid = self.client.create_with_vmid(req.vmid, create, name=req.name, kind="qemu")
-        result = self._after_create(vmid, req)
+        result = self._after_create(vmid, req, clone_of=source.vmid)
         result["clone_of"] = source.vmid
         return result

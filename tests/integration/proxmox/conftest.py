@@ -48,3 +48,18 @@ def seed_template(fakepve):
         fakepve.store_file(storage, name, 120 * 1024 ** 2, content='vztmpl')
         return '{0}:vztmpl/{1}'.format(storage, name)
     return seed
+
+
+
+@pytest.fixture
+def fingerprint(fakepve):
+    """fingerprint(vmid): everything the fake keeps of a guest (name, node, power state, template flag, lock,
+    pool, config, pending changes, snapshots), copied; two are equal only when nothing of the guest changed."""
+    import copy
+
+    def take(vmid):
+        guest = fakepve.guest(vmid)
+        assert guest is not None, 'guest {0} is gone'.format(vmid)
+        return copy.deepcopy({key: getattr(guest, key, None) for key in (
+            'vmid', 'name', 'node', 'status', 'template', 'lock', 'pool', 'config', 'pending', 'snapshots')})
+    return take

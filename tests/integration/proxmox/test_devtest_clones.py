@@ -181,12 +181,16 @@ def test_vm_golden_template_linked_clones(run_module, pve, fakepve, golden_vm):
     assert gone['changed'] is True and sorted(_guests(fakepve)) == [9000]
 
 
-def test_foreign_names_and_bad_input(run_module, pve, fakepve, golden_ct):
-    fakepve.add_ct(802, 'golden-db-qa-mallory', config={'description': 'someone else'})
-    before = dict(fakepve.ct(802).config)
-    result = _run(run_module, pve, golden='golden-db', clones=[{'user': 'mallory'}])
-    assert result.get('failed') and 'clones[0].name' in result['msg'], result
-    assert fakepve.ct(802).config == before and sorted(_guests(fakepve)) == [800, 801, 802]
+def test_foreign_names_and_bad_input(run_module, pve, fakepve, golden_ct, fingerprint):
+    fakepve.add_ct(802, 'golden-db-qa-mallory', status='running', config={'description': 'someone else'})
+    before = {vmid: fingerprint(vmid) for vmid in (800, 801, 802)}
+    for check in (True, False):
+        result = _run(run_module, pve, check=check, golden='golden-db', clones=[{'user': 'mallory'}])
+        assert result.get('failed') and 'clones[0].name' in result['msg'], result
+        assert 'golden-db-qa-mallory' in result['msg'] and '802' in result['msg'], result['msg']
+    # the foreign guest (and the golden) exactly as they were: config, status, snapshots, lock; nothing written
+    assert {vmid: fingerprint(vmid) for vmid in before} == before
+    assert sorted(_guests(fakepve)) == [800, 801, 802] and _writes(fakepve) == []
 
     for extra, option in (({'golden': 'nosuch'}, 'golden'),
                           ({'golden': 'golden-db', 'address_pool': '10.1.0.0/24', 'gateway': '10.2.0.1'}, 'gateway'),

@@ -84,7 +84,7 @@ def test_dropped_connections_are_retried_and_create_exactly_once(run_module, pve
     for attempt in range(2):
         result = run_module('proxmox_lxc', dict(pve, hostname='flaky', ostemplate=template, storage='local-lvm',
                                                 state='started'))
-        assert not result.get('failed'), result
+        assert not result.get('failed'), (attempt, result.get('msg'))
         assert result['changed'] is (attempt == 0), result
     fakepve.flaky_network()
     assert [(c.name, c.status) for c in fakepve.cts] == [('flaky', 'running')], 'created once, never twice'
