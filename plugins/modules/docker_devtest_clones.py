@@ -25,6 +25,9 @@ description:
   - Every object carries labels C(io.virtlab.devtest.*) (set, user, version, created, expiry, address); the
     module finds the clones of a set again from them, and never touches an object of another set or an
     unlabelled one.
+  - Refuses, naming O(clones[].name) and saying what it holds, a container C(<clone>) or volume C(<clone>-data),
+    C(<clone>-delta) or C(<clone>-split) without this set's and clone's labels, and, naming O(golden_version), a
+    version volume without the labels of that version of O(golden_volume) in this set; all are left as they are.
 author:
   - virtlab.infra contributors (@virtlab)
 extends_documentation_fragment:

@@ -109,6 +109,21 @@ def version_volume_name(golden_volume: str, set_name: str, version: str) -> str:
     return "%s-%s-v-%s" % (golden_volume, set_name, version)
 
 
+def _devtest_labels(labels: dict[str, str]) -> str:
+    """The dev/test labels of an object, for messages ("none" for an object made elsewhere)."""
+    mine = {k[len(LABEL_PREFIX):]: v for k, v in sorted(labels.items()) if k.startswith(LABEL_PREFIX)}
+    return ", ".join("%s=%s" % item for item in mine.items()) or "no dev/test labels"
+
+
+def describe_volume(volume: dict[str, Any]) -> str:
+    """What an existing volume is, for messages: name, driver, options and its dev/test labels."""
+    options = volume.get("Options") or {}
+    return "volume %s (driver %s%s, %s)" % (
+        volume.get("Name"), volume.get("Driver"),
+        ", options " + ", ".join("%s=%s" % item for item in sorted(options.items())) if options else "",
+        _devtest_labels(volume.get("Labels") or {}))
+
+
 def _labels_filter(labels: dict[str, str]) -> dict[str, list[str]]:
     return {"label": ["%s=%s" % (k, v) for k, v in labels.items()]}
 
@@ -243,16 +258,16 @@ class DockerCloneBackend(CloneBackend):
         consistent copy. A failed copy leaves no version volume behind.
         """
         name = version_volume_name(self.spec.volume, self.set_name, label)
-        existing = self._volume_or_none(name)
+        existing = self._own_version_volume(name, label)
         if existing is not None:
-            labels = existing.get("Labels") or {}
-            if labels.get(ROLE) != "version" or labels.get(SET) != self.set_name:
-                raise ConflictError("volume %s exists and is not a version of set %s; it is left alone"
-                                    % (name, self.set_name), details={"option": "golden_version"})
             return self._version_record(existing)
         labels = {ROLE: "version", SET: self.set_name, GOLDEN: self.spec.volume, VERSION: label,
                   CREATED: format_time(utcnow())}
-        self.api.create_volume(name=name, driver="local", labels=labels)
+        made = self.api.create_volume(name=name, driver="local", labels=labels)
+        if (made or {}).get("Labels") != labels:
+            # the engine answers a create of an existing name with that volume: one appeared meanwhile
+            raise ConflictError("golden_version: %s appeared while this task made it; it is left alone"
+                                % describe_volume(made or {"Name": name}), details={"option": "golden_version"})
         try:
             self._run_helper(["cp", "-a", "/golden/.", "/version/"],
                              binds={self.spec.volume: "/golden:ro", name: "/version"}, what=name)
@@ -265,6 +280,26 @@ class DockerCloneBackend(CloneBackend):
             raise
         self._sizes = None
         return self._version_record(self.api.inspect_volume(name))
+
+    def _own_version_volume(self, name: str, label: str) -> Optional[dict[str, Any]]:
+        """The existing volume of a version's name when it is that version of this set, None when there is none;
+        a volume of that name without those labels is foreign: refused, left alone."""
+        existing = self._volume_or_none(name)
+        if existing is None:
+            return None
+        labels = existing.get("Labels") or {}
+        if labels.get(ROLE) != "version" or labels.get(SET) != self.set_name \
+                or labels.get(GOLDEN) != self.spec.volume or labels.get(VERSION) != label:
+            raise ConflictError("golden_version: %s, which is not version %s of %s in set %s; it is left alone "
+                                "- remove or rename it" % (describe_volume(existing), label, self.spec.volume,
+                                                           self.set_name), details={"option": "golden_version"})
+        return existing
+
+    @translate_errors
+    def predict_version(self, label: str, golden: dict[str, Any]) -> dict[str, Any]:
+        """Check mode: what ``freeze_version`` would make - and a foreign volume of its name is refused as it would."""
+        self._own_version_volume(version_volume_name(self.spec.volume, self.set_name, label), label)
+        return super().predict_version(label, golden)
 
     def _hold(self, volume: str, labels: dict[str, str]) -> None:
         """Protect a version: a container that never runs mounts it read-only, so the engine refuses to remove
@@ -348,13 +383,15 @@ class DockerCloneBackend(CloneBackend):
         if container is not None:
             labels = container["Config"].get("Labels") or {}
             if labels.get(ROLE) != "clone" or labels.get(SET) != self.set_name:
-                clashes.append("container %s" % name)
+                clashes.append("container %s (image %s, %s, labels %s)" % (
+                    name, container["Config"].get("Image"), (container.get("State") or {}).get("Status"),
+                    _devtest_labels(labels)))
         for volume_name in (name + DELTA_SUFFIX, name + DATA_SUFFIX, name + SPLIT_SUFFIX):
             volume = self._volume_or_none(volume_name)
             if volume is not None:
                 labels = volume.get("Labels") or {}
                 if labels.get(SET) != self.set_name or labels.get(CLONE) != name:
-                    clashes.append("volume %s" % volume_name)
+                    clashes.append(describe_volume(volume))
         return " and ".join(clashes) or None
 
     def _labels(self, clone: dict[str, Any]) -> dict[str, str]:

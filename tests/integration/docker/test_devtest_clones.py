@@ -273,3 +273,88 @@ def test_foreign_name_refused_and_bad_input(run_module, docker_client, golden):
         assert failed.get('failed') and option in failed['msg'], (extra, failed)
         assert 'Traceback' not in failed.get('module_stderr', ''), failed
     assert _set_objects(docker_client, golden) == []
+
+
+def _volume_print(docker_client, name):
+    """A volume's inspect (driver, labels, options, mount point, creation time) and a hash of its content."""
+    import hashlib
+
+    attrs = docker_client.volumes.get(name).attrs
+    digest = hashlib.sha256()
+    directory = attrs['Mountpoint']
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for entry in sorted(files) + dirs:
+            path = os.path.join(root, entry)
+            stat = os.lstat(path)
+            digest.update('{0} {1:o} {2} {3}\n'.format(os.path.relpath(path, directory), stat.st_mode,
+                                                       stat.st_size, stat.st_mtime_ns).encode())
+            if entry in files:
+                with open(path, 'rb') as handle:
+                    digest.update(handle.read())
+    return {key: attrs.get(key) for key in ('Name', 'Driver', 'Labels', 'Options', 'Mountpoint', 'CreatedAt',
+                                            'Scope')}, digest.hexdigest()
+
+
+def _container_print(docker_client, name):
+    attrs = docker_client.containers.get(name).attrs
+    return {'Id': attrs['Id'], 'Created': attrs['Created'], 'Image': attrs['Config']['Image'],
+            'Labels': attrs['Config']['Labels'], 'State': attrs['State'], 'Mounts': attrs['Mounts'],
+            'Binds': attrs['HostConfig']['Binds'], 'RestartCount': attrs['RestartCount']}
+
+
+def test_foreign_objects_left_byte_for_byte(run_module, docker_client, golden):
+    """Issue #17: a clone's container or volume name, or the version volume's name, held by an object that is
+    not this set's: the task fails naming the option and saying what the object holds; the object's inspect and
+    content are as they were; nothing of the set is made."""
+    prefix = '{0}-{1}-'.format(golden['volume'], golden['set'])
+    # a container named like carl's clone (of another owner, running), a volume named like dora's data volume
+    # (with content and mount options of its own), and a volume named like version 9 that carries this set's
+    # version labels but for another golden volume (it used to be adopted as the version)
+    squatter = docker_client.containers.run(golden['image'], ['sleep', 'infinity'], name=prefix + 'carl',
+                                            labels={'owner': 'somebody-else'}, detach=True)
+    data = docker_client.volumes.create(prefix + 'dora-data', labels={'owner': 'somebody-else'})
+    version = docker_client.volumes.create(prefix + 'v-9', labels={
+        'io.virtlab.devtest.role': 'version', 'io.virtlab.devtest.set': golden['set'],
+        'io.virtlab.devtest.golden': golden['volume'] + '-other', 'io.virtlab.devtest.version': '9'})
+    golden['foreign'] += [data.name, version.name]
+    for volume, text in ((data, b'dora-elsewhere\n'), (version, b'other-golden\n')):
+        holder = docker_client.containers.create(golden['image'], 'true', volumes={volume.name: {'bind': '/v'}})
+        try:
+            assert holder.put_archive('/v', _tar({'VERSION': text, 'sub/file': text * 100}))
+        finally:
+            holder.remove(force=True)
+    try:
+        before = {'carl': _container_print(docker_client, squatter.name),
+                  'dora': _volume_print(docker_client, data.name),
+                  'version': _volume_print(docker_client, version.name),
+                  'golden': _volume_print(docker_client, golden['volume'])}
+        objects = _set_objects(docker_client, golden)
+        assert objects == [version.name]
+
+        cases = [
+            ({'clones': [{'user': 'carl'}]}, 'clones[0].name', ['container ' + squatter.name,
+                                                               'no dev/test labels', 'running']),
+            ({'clones': [{'user': 'ann'}, {'user': 'dora'}]}, 'clones[1].name', ['volume ' + data.name,
+                                                                                 'driver local']),
+            ({'golden_version': '9', 'clones': [{'user': 'ann'}]}, 'golden_version',
+             ['volume ' + version.name, 'golden=' + golden['volume'] + '-other', 'left alone']),
+        ]
+        for check in (True, False):
+            for extra, option, words in cases:
+                result = _run(run_module, golden, check=check, **extra)
+                assert result.get('failed') is True, (extra, result)
+                assert result['msg'].startswith(option + ':'), result['msg']
+                for word in words:
+                    assert word in result['msg'], (word, result['msg'])
+                assert 'Traceback' not in result.get('module_stderr', ''), result
+
+        after = {'carl': _container_print(docker_client, squatter.name),
+                 'dora': _volume_print(docker_client, data.name),
+                 'version': _volume_print(docker_client, version.name),
+                 'golden': _volume_print(docker_client, golden['volume'])}
+        assert after == before, 'a refused task touched a foreign object'
+        assert _set_objects(docker_client, golden) == objects, 'a refused task made something'
+        assert not docker_client.containers.list(all=True, filters={'name': prefix + 'ann'})
+    finally:
+        squatter.remove(force=True)
