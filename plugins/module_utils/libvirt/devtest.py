@@ -214,8 +214,9 @@ class LibvirtCloneBackend(CloneBackend):
                 out.append(measured)
         return out
 
-    def freeze_version(self, label: str) -> dict[str, Any]:
-        golden = self._golden()
+    def _check_freeze(self, label: str, golden: dict[str, Any]) -> str:
+        """The new version's volume name; a foreign volume of that name and a golden that a running domain
+        writes are refused."""
         name = self.version_name(label)
         existing = self._volume(name)
         if existing is not None:
@@ -228,6 +229,15 @@ class LibvirtCloneBackend(CloneBackend):
                 f"golden: volume {golden['pool']}/{golden['name']} is attached writable to the running domain(s) "
                 f"{describe_writers(writers)}; a version frozen from it would not be consistent - shut the domain "
                 "down first", details={"option": "golden", "domains": writers})
+        return name
+
+    def predict_version(self, label: str, golden: dict[str, Any]) -> dict[str, Any]:
+        self._check_freeze(label, self._golden())      # check mode refuses what the real run would
+        return super().predict_version(label, golden)
+
+    def freeze_version(self, label: str) -> dict[str, Any]:
+        golden = self._golden()
+        name = self._check_freeze(label, golden)
         vol = None
         try:
             with translate_errors(f"freezing version {label} as volume {name}"):

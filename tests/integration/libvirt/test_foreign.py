@@ -234,8 +234,10 @@ def test_devtest_clones_refuse_foreign(run_module, libvirt_conn, pool_name, pool
     for check in (True, False):
         refused = run_module('libvirt_devtest_clones', dict(args, clones=[{'user': 'ann'}]), check=check)
         _failed(refused, 'clones[0].name', 'raw', 'not in the ledger', 'left alone')
-    refused = run_module('libvirt_devtest_clones', dict(args, golden_version='v2', clones=[{'user': 'bob'}]))
-    _failed(refused, 'golden_version', version, 'raw', 'left alone')
+    for check in (True, False):
+        refused = run_module('libvirt_devtest_clones', dict(args, golden_version='v2', clones=[{'user': 'bob'}]),
+                             check=check)
+        _failed(refused, 'golden_version', version, 'raw', 'left alone')
     assert {n: fingerprint.volume(pool_name, n) for n in before} == before
     assert fingerprint.names(cleanup) == names
     storage_pool.storageVolLookupByName(name).delete(0)

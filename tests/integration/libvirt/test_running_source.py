@@ -68,10 +68,11 @@ def test_clone_of_running_source(run_module, libvirt_conn, pool_name, storage_po
     names = fingerprint.names(cleanup)
     domain_clone = run_module('libvirt_domain_clone', {'name': cleanup + '-dc', 'source': other})
     assert domain_clone.get('failed') and domain_clone['msg'].startswith('source:') and name in domain_clone['msg']
-    devtest = run_module('libvirt_devtest_clones', {'pool': pool_name, 'golden': source, 'set_name': 'run',
-                                                    'golden_version': 'v1', 'ledger_dir': str(tmp_path / 'ledger'),
-                                                    'clones': [{'user': 'ann'}]})
-    assert devtest.get('failed') and devtest['msg'].startswith('golden:') and name in devtest['msg'], devtest
+    for check in (True, False):
+        devtest = run_module('libvirt_devtest_clones', {
+            'pool': pool_name, 'golden': source, 'set_name': 'run', 'golden_version': 'v1',
+            'ledger_dir': str(tmp_path / 'ledger'), 'clones': [{'user': 'ann'}]}, check=check)
+        assert devtest.get('failed') and devtest['msg'].startswith('golden:') and name in devtest['msg'], devtest
     assert fingerprint.domain(name) == domain_before, 'a refused task touched the running domain'
     assert fingerprint.volume(pool_name, source) == volume_before, 'a refused task touched the source'
     assert fingerprint.names(cleanup) == names, 'a refused task made something'
