@@ -333,10 +333,10 @@ def test_foreign_objects_left_byte_for_byte(run_module, docker_client, golden):
         assert objects == [version.name]
 
         cases = [
-            ({'clones': [{'user': 'carl'}]}, 'clones[0].name', ['container ' + squatter.name,
-                                                               'no dev/test labels', 'running']),
-            ({'clones': [{'user': 'ann'}, {'user': 'dora'}]}, 'clones[1].name', ['volume ' + data.name,
-                                                                                 'driver local']),
+            ({'clones': [{'user': 'carl'}]}, 'clones[0].name',
+             ['container ' + squatter.name, 'no dev/test labels', 'running']),
+            ({'clones': [{'user': 'ann'}, {'user': 'dora'}]}, 'clones[1].name',
+             ['volume ' + data.name, 'driver local']),
             ({'golden_version': '9', 'clones': [{'user': 'ann'}]}, 'golden_version',
              ['volume ' + version.name, 'golden=' + golden['volume'] + '-other', 'left alone']),
         ]
