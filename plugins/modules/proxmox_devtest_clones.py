@@ -20,6 +20,8 @@ description:
     C(devtest-clone), and one metadata line in its description (C(virtlab-devtest:) and a JSON object) (set, user, version,
     created, expiry, address). The module finds the clones of a set again from that line and never touches a guest
     without it.
+  - Refuses, naming O(clones) and the vmid, a guest with a clone's name whose metadata line does
+    not say it is that clone of this set; the guest is left exactly as it was and nothing is created.
   - The clone's address (from O(address_pool) or O(clones[].address)) is written to C(net0) (C(ip=), container)
     or to C(ipconfig0) (cloud-init, VM), with O(gateway).
   - O(action=split) replaces a linked clone by a full clone of it under a B(new vmid) (same name and metadata);

@@ -19,6 +19,10 @@ description:
     taking an id meanwhile only makes that guest take the next one.
   - All guests are validated before anything is touched. The task fails when any guest failed, listing
     them; the others are done.
+  - A guest that is not the one an entry describes (an O(guests[].vmid) holding another name, a template or
+    the clone source, a guest recorded as the clone of another source) is refused exactly as
+    M(virtlab.infra.proxmox_vm) and M(virtlab.infra.proxmox_lxc) refuse it, and left as it was; that entry
+    fails, the others are done.
 author:
   - virtlab.infra contributors (@virtlab)
 extends_documentation_fragment:
