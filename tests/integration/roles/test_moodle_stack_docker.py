@@ -14,35 +14,18 @@ answering like Moodle's, against the stack's real MariaDB) is deployed as three 
    no one-off container is left.
 """
 
-import shutil
 import socket
-from pathlib import Path
 
 import pytest
 import requests
 
 PLAYBOOK = "tests/integration/roles/moodle_stack_docker.yml"
-STANDIN = Path(__file__).resolve().parent / "files" / "moodle-standin"
-RELEASES = {"A": "2024100700.00", "B": "2024100800.00", "C": "2024100900.00"}
-# what the database holds for each ($version as PHP prints it, as Moodle's config table has it)
-DB_VERSION = {name: version.split(".")[0] for name, version in RELEASES.items()}
 
 
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _release(tmp_path, name, fail_halfway=False):
-    tree = tmp_path / ("moodle-" + name)
-    shutil.copytree(STANDIN, tree)
-    (tree / "version.php").write_text(
-        "<?php\ndefined('MOODLE_INTERNAL') || die();\n$version  = %s;\n$release  = '4.5 release %s';\n"
-        "$branch   = '405';\n$maturity = 200;\n" % (RELEASES[name], name))
-    if fail_halfway:
-        (tree / "admin" / "cli" / "FAIL_HALFWAY").write_text("stand-in: the upgrade dies half-way\n")
-    return str(tree)
 
 
 def _page(port):
@@ -77,15 +60,16 @@ def stack(run_playbook, docker_client, unique_name, tmp_path):
     assert docker_client.containers.list(all=True, filters={"label": "io.virtlab.moodle-stack=" + unique_name}) == []
 
 
-def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(stack, docker_client, tmp_path):
+def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(stack, docker_client, moodle_release,
+                                                                                moodle_db_version):
     run, port, name = stack["run"], stack["port"], stack["name"]
-    release_a = _release(tmp_path, "A")
+    release_a = moodle_release("A")
 
     # 1. install A, then a re-run changes nothing
     first = run(release_a)
     assert first["rc"] == 0, first["stdout"][-4000:]
     status, text = _page(port)
-    assert status == 200 and "4.5 release A" in text and "database version: " + DB_VERSION["A"] in text, text
+    assert status == 200 and "4.5 release A" in text and "database version: " + moodle_db_version["A"] in text, text
     assert "release 4.5 release A installed" in _summary(first)[1]
     again = run(release_a)
     assert again["rc"] == 0 and again["stats"]["changed"] == 0, again["stdout"][-4000:]
@@ -110,25 +94,25 @@ def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(st
 
     # 3. the running container loses its code (as the issue found it); the upgrade to B runs from the new code
     assert web.exec_run(["rm", "-rf", "/var/www/moodle/admin"]).exit_code == 0
-    upgraded = run(_release(tmp_path, "B"))
+    upgraded = run(moodle_release("B"))
     assert upgraded["rc"] == 0, upgraded["stdout"][-4000:]
     status, text = _page(port)
-    assert status == 200 and "4.5 release B" in text and "database version: " + DB_VERSION["B"] in text, text
-    assert "upgraded from database version " + DB_VERSION["A"] in _summary(upgraded)[1], _summary(upgraded)
+    assert status == 200 and "4.5 release B" in text and "database version: " + moodle_db_version["B"] in text, text
+    assert "upgraded from database version " + moodle_db_version["A"] in _summary(upgraded)[1], _summary(upgraded)
     web_b = docker_client.containers.get(name + "-web")
     assert web_b.id != web.id
     assert web_b.exec_run(["test", "-e", "/var/lib/moodledata/climaintenance.html"]).exit_code == 1
 
     # 4. C's upgrade dies half-way: the run fails, the database is restored, B keeps serving
-    failed = run(_release(tmp_path, "C", fail_halfway=True))
+    failed = run(moodle_release("C", fail_halfway=True))
     assert failed["rc"] != 0
     assert "The upgrade of Moodle to 4.5 release C failed" in failed["stdout"], failed["stdout"][-4000:]
     assert "database was restored" in failed["stdout"]
     assert docker_client.containers.get(name + "-web").id == web_b.id
     status, text = _page(port)
-    assert status == 200 and "4.5 release B" in text and "database version: " + DB_VERSION["B"] in text, text
+    assert status == 200 and "4.5 release B" in text and "database version: " + moodle_db_version["B"] in text, text
     assert _db_query(docker_client, name, "SHOW TABLES FROM moodle LIKE 'mdl_upgrade_partial'") == ""
-    assert _db_query(docker_client, name, "SELECT value FROM moodle.mdl_config WHERE name = 'version'") == DB_VERSION["B"]
+    assert _db_query(docker_client, name, "SELECT value FROM moodle.mdl_config WHERE name = 'version'") == moodle_db_version["B"]
     assert web_b.exec_run(["test", "-e", "/var/lib/moodledata/climaintenance.html"]).exit_code == 1
     leftovers = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(name + "-upgrade")]
     assert leftovers == []

@@ -9,7 +9,6 @@ is restored, maintenance mode is off and the deployed code is still B's.
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -17,21 +16,7 @@ from pathlib import Path
 import pytest
 
 PLAYBOOK = "tests/integration/roles/moodle_stack_hosts.yml"
-STANDIN = Path(__file__).resolve().parent / "files" / "moodle-standin"
-RELEASES = {"A": "2024100700.00", "B": "2024100800.00", "C": "2024100900.00"}
-DB_VERSION = {name: version.split(".")[0] for name, version in RELEASES.items()}
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _release(tmp_path, name, fail_halfway=False):
-    tree = tmp_path / ("moodle-" + name)
-    shutil.copytree(STANDIN, tree)
-    (tree / "version.php").write_text(
-        "<?php\ndefined('MOODLE_INTERNAL') || die();\n$version  = %s;\n$release  = '4.5 release %s';\n"
-        "$branch   = '405';\n$maturity = 200;\n" % (RELEASES[name], name))
-    if fail_halfway:
-        (tree / "admin" / "cli" / "FAIL_HALFWAY").write_text("stand-in: the upgrade dies half-way\n")
-    return str(tree)
 
 
 @pytest.fixture
@@ -96,11 +81,11 @@ def _messages(result):
     return [h.get("msg") for t in result["tasks"] for h in t["hosts"].values() if h.get("msg")]
 
 
-def test_hosts_site_keeps_serving(host, tmp_path):
-    first = _play(host, tmp_path, _release(tmp_path, "A"))
+def test_hosts_site_keeps_serving(host, tmp_path, moodle_release, moodle_db_version):
+    first = _play(host, tmp_path, moodle_release("A"))
     assert first["rc"] == 0, first["stdout"][-4000:]
     status, text = _get(host, "/")
-    assert status == 200 and "4.5 release A" in text and "database version: " + DB_VERSION["A"] in text, text
+    assert status == 200 and "4.5 release A" in text and "database version: " + moodle_db_version["A"] in text, text
 
     # no source: the code directory stays byte for byte, the run says which release stays
     tree = _code_tree(host)
@@ -114,20 +99,20 @@ def test_hosts_site_keeps_serving(host, tmp_path):
 
     # B: upgraded from the staged code; the deployed tree's CLI scripts are gone beforehand
     assert host.exec_run(["rm", "-rf", "/var/www/moodle/admin"]).exit_code == 0
-    upgraded = _play(host, tmp_path, _release(tmp_path, "B"))
+    upgraded = _play(host, tmp_path, moodle_release("B"))
     assert upgraded["rc"] == 0, upgraded["stdout"][-4000:]
     status, text = _get(host, "/")
-    assert status == 200 and "4.5 release B" in text and "database version: " + DB_VERSION["B"] in text, text
+    assert status == 200 and "4.5 release B" in text and "database version: " + moodle_db_version["B"] in text, text
     assert host.exec_run(["test", "-e", "/var/lib/moodledata/climaintenance.html"]).exit_code == 1
     assert host.exec_run(["stat", "-c", "%a", "/var/cache/virtlab-moodle/pre-upgrade.sql"]).output.strip() == b"600"
 
     # C dies half-way: failed run, database restored, maintenance off, B's code still deployed and serving
     tree_b = _code_tree(host)
-    failed = _play(host, tmp_path, _release(tmp_path, "C", fail_halfway=True))
+    failed = _play(host, tmp_path, moodle_release("C", fail_halfway=True))
     assert failed["rc"] != 0
     assert "The upgrade of Moodle to 2024100900.00 failed" in failed["stdout"], failed["stdout"][-4000:]
     assert _code_tree(host) == tree_b
     status, text = _get(host, "/")
-    assert status == 200 and "4.5 release B" in text and "database version: " + DB_VERSION["B"] in text, text
+    assert status == 200 and "4.5 release B" in text and "database version: " + moodle_db_version["B"] in text, text
     assert _sql(host, "SHOW TABLES FROM moodle LIKE 'mdl_upgrade_partial'") == ""
     assert host.exec_run(["test", "-e", "/var/lib/moodledata/climaintenance.html"]).exit_code == 1
