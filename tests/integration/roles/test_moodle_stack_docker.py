@@ -55,9 +55,12 @@ def stack(run_playbook, docker_client, unique_name, tmp_path):
         return run_playbook(PLAYBOOK, dict(base, moodle_stack_src=src or "", **extra))
 
     yield {"run": run, "port": port, "name": unique_name}
-    removed = run_playbook(PLAYBOOK, dict(base, moodle_stack_state="absent", moodle_stack_docker_remove_volumes=True))
+    # "true" as a string, as `-e moodle_stack_docker_remove_volumes=true` (the documented command) gives it
+    removed = run_playbook(PLAYBOOK, dict(base, moodle_stack_state="absent", moodle_stack_docker_remove_volumes="true"))
     assert removed["rc"] == 0, removed["stdout"][-3000:]
-    assert docker_client.containers.list(all=True, filters={"label": "io.virtlab.moodle-stack=" + unique_name}) == []
+    ours = {"label": "io.virtlab.moodle-stack=" + unique_name}
+    assert docker_client.containers.list(all=True, filters=ours) == []
+    assert docker_client.volumes.list(filters=ours) == []
 
 
 def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(stack, docker_client, moodle_release,
