@@ -50,7 +50,6 @@ def seed_template(fakepve):
     return seed
 
 
-
 @pytest.fixture
 def fingerprint(fakepve):
     """fingerprint(vmid): everything the fake keeps of a guest (name, node, power state, template flag, lock,

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst'   # what the seed_template fixture puts there
 DB01 = {'cores': 4, 'memory': 4096, 'swap': 512, 'rootfs': 'local-lvm:vm-150-disk-0,size=32G',
         'net0': 'name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:01:50,ip=192.0.2.50/24,gw=192.0.2.1,type=veth',
         'description': 'production database'}
@@ -75,8 +76,7 @@ LXC_REFUSALS = {
     'clone-is-its-source': (dict(hostname='ct-tmpl', clone='ct-tmpl', vmid=900, cores=2),
                             ('900', 'clone source itself'), 900),
     # a create from an appliance template onto a foreign id
-    'ostemplate-onto-foreign-vmid': (dict(hostname='web02', ostemplate='local:vztmpl/debian-12-standard_12.7-1_amd64'
-                                                                      '.tar.zst', vmid=150, memory=512),
+    'ostemplate-onto-foreign-vmid': (dict(hostname='web02', ostemplate=TEMPLATE, vmid=150, memory=512),
                                      ('vmid', '150', 'db01'), 150),
     # no host name to recognise a guest by: the id's holder is not adopted as the clone
     'clone-without-hostname': (dict(clone='ct-tmpl', vmid=150, cores=1), ('hostname', '150', 'db01'), 150),
@@ -89,8 +89,7 @@ LXC_REFUSALS = {
     'clone-recorded-from-another-source': (dict(hostname='web03', clone='ct-tmpl', cores=2),
                                            ('clone', 'web03', 'cloned from guest 777'), 152),
     # found by name: a linked clone of another template, created from an appliance template
-    'ostemplate-finds-a-linked-clone': (dict(hostname='web04', ostemplate='local:vztmpl/debian-12-standard_12.7-1'
-                                                                          '_amd64.tar.zst', memory=256),
+    'ostemplate-finds-a-linked-clone': (dict(hostname='web04', ostemplate=TEMPLATE, memory=256),
                                         ('ostemplate', 'web04', 'clone of guest 777'), 153),
 }
 
@@ -118,8 +117,8 @@ def test_lxc_refuses_a_guest_it_did_not_make(run_module, pve, fakepve, fingerpri
 # ----------------------------------------------------------------------------- proxmox_lxc: what still works
 
 
-def test_lxc_clone_records_its_source_reruns_renames_and_keeps_the_record(run_module, pve, fakepve, fingerprint,
-                                                                           tpl_ct):
+def test_lxc_clone_records_its_source_reruns_renames_and_keeps_the_record(
+        run_module, pve, fakepve, fingerprint, tpl_ct):
     fakepve.ct(900).config['tags'] = 'golden;virtlab-clone-of-42'    # the template's own record is not inherited
     made = lxc(run_module, pve, hostname='web02', clone='ct-tmpl', vmid=160, cores=2)
     assert made['changed'] is True and made['clone_of'] == 900, made

@@ -8,7 +8,7 @@ import pytest
 STANDIN = Path(__file__).resolve().parent / "files" / "moodle-standin"
 # three releases A < B < C: their $version, and the version Moodle's config table holds for each
 MOODLE_RELEASES = {"A": "2024100700.00", "B": "2024100800.00", "C": "2024100900.00"}
-MOODLE_DB_VERSION = {name: version.split(".")[0] for name, version in MOODLE_RELEASES.items()}
+MOODLE_DB_VERSION = {name: version.split(".", maxsplit=1)[0] for name, version in MOODLE_RELEASES.items()}
 
 
 @pytest.fixture

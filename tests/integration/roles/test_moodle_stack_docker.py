@@ -63,8 +63,8 @@ def stack(run_playbook, docker_client, unique_name, tmp_path):
     assert docker_client.volumes.list(filters=ours) == []
 
 
-def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(stack, docker_client, moodle_release,
-                                                                                moodle_db_version):
+def test_site_keeps_serving_without_source_through_upgrade_and_failed_upgrade(
+        stack, docker_client, moodle_release, moodle_db_version):
     run, port, name = stack["run"], stack["port"], stack["name"]
     release_a = moodle_release("A")
 
