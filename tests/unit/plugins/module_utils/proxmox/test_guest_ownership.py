@@ -81,7 +81,7 @@ def test_foreign_guests_are_refused(found, config, kwargs, option, words):
     args = dict(creates=True, from_template=False, state="present", name="web02", name_option="hostname")
     args.update(kwargs)
     with pytest.raises(ConflictError) as refused:
-        check_own_guest(found, config, **args)
+        check_own_guest(found, config, source=args.pop("source"), **args)
     assert refused.value.details["option"] == option and refused.value.details["vmid"] == found.vmid
     assert words in refused.value.message and "nothing was changed" in refused.value.message
 
@@ -99,7 +99,7 @@ def test_foreign_guests_are_refused(found, config, kwargs, option, words):
 def test_own_guests_are_recognised(found, config, kwargs):
     args = dict(creates=True, from_template=False, state="present", name="web02", name_option="hostname")
     args.update(kwargs)
-    check_own_guest(found, config, **args)
+    check_own_guest(found, config, source=args.pop("source"), **args)
 
 
 def test_config_lock_timeout_is_a_lock_and_other_500s_are_not():
